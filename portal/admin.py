@@ -1,0 +1,386 @@
+"""The Django admin for district and city staff. District staff see only the rows of their
+districts; decisions are buttons on the change page that call the same services as the
+rest of the portal; opening or unmasking personal data is audited."""
+
+import csv
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal import selectors, services
+from portal.constants import AuditAction, OrganisationStatus
+from portal.forms import RejectForm
+from portal.models import (
+    ApplicantProfile,
+    AuditEntry,
+    Consent,
+    Delivery,
+    District,
+    Document,
+    Membership,
+    Notification,
+    Organisation,
+    User,
+)
+
+admin.site.site_header = gettext_lazy("Luoyang youth talent portal: staff")
+admin.site.site_title = gettext_lazy("Portal staff")
+admin.site.index_title = gettext_lazy("Review and administration")
+
+
+class AuditInline(GenericTabularInline):
+    model = AuditEntry
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "actor", "action", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    verbose_name_plural = gettext_lazy("Audit trail")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StaffAdmin(admin.ModelAdmin):
+    """Base for every portal admin: staff only, scoped to their districts through
+    ``district_path``; district staff read, city staff also edit reference data."""
+
+    district_path: str | None = "district"
+    district_staff_may_change = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if self.district_path is None:
+            return qs
+        return selectors.scope_to_districts(qs, request.user, self.district_path)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_portal_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_portal_staff
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and (user.is_city_staff or (self.district_staff_may_change and user.is_district_staff))
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def export_csv(self, request, queryset):
+        fields = self.csv_fields
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.model._meta.model_name}.csv"'
+        response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
+        writer = csv.writer(response)
+        writer.writerow([str(self.model._meta.get_field(f).verbose_name) if "__" not in f and hasattr(self.model, f) and f in {x.name for x in self.model._meta.fields} else f for f in fields])
+        for obj in queryset:
+            writer.writerow([self._csv_value(obj, f) for f in fields])
+        return response
+
+    export_csv.short_description = gettext_lazy("Export selected rows as CSV")
+
+    csv_fields: list[str] = []
+    actions = ["export_csv"]
+
+    @staticmethod
+    def _csv_value(obj, name):
+        value = obj
+        for part in name.split("__"):
+            display = getattr(value, f"get_{part}_display", None)
+            value = display() if display else getattr(value, part, "")
+            if value is None:
+                return ""
+        return str(value)
+
+
+@admin.register(District)
+class DistrictAdmin(StaffAdmin):
+    district_path = None
+    list_display = ["name", "name_en", "kind", "wage_tier", "sort_order"]
+    list_filter = ["kind", "wage_tier"]
+    search_fields = ["name", "name_en", "code"]
+    csv_fields = ["code", "name", "name_en", "kind", "wage_tier"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(StaffAdmin):
+    list_display = ["name", "credit_code", "district", "industry", "status", "created_at"]
+    list_filter = ["status", "district", "industry", "kind"]
+    search_fields = ["name", "credit_code"]
+    date_hierarchy = "created_at"
+    list_select_related = ["district"]
+    readonly_fields = ["status", "status_reason", "verified_at", "created_at", "updated_at", "documents_links"]
+    inlines = [MembershipInline, AuditInline]
+    change_form_template = "admin/portal/organisation/change_form.html"
+    csv_fields = ["name", "credit_code", "district__name", "industry", "size", "status", "contact_name", "created_at"]
+
+    @admin.display(description=gettext_lazy("Documents"))
+    def documents_links(self, obj):
+        links = [
+            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', reverse("portal:document_download", args=[d.pk]), d.get_kind_display())
+            for d in obj.documents.all()
+        ]
+        return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/verify/", self.admin_site.admin_view(self.verify_view), name="portal_organisation_verify"),
+            path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="portal_organisation_reject"),
+        ] + super().get_urls()
+
+    def _get_for_decision(self, request, pk):
+        obj = self.get_queryset(request).filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        if not request.user.is_portal_staff:
+            raise PermissionDenied
+        return obj
+
+    def verify_view(self, request, pk):
+        obj = self._get_for_decision(request, pk)
+        if request.method == "POST":
+            try:
+                services.organisation_verify(organisation=obj, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            else:
+                self.message_user(request, _("%(name)s has been verified.") % {"name": obj.name}, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:portal_organisation_change", args=[obj.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "title": _("Verify organisation"), "decision": "verify"}
+        return TemplateResponse(request, "admin/portal/organisation/decision.html", context)
+
+    def reject_view(self, request, pk):
+        obj = self._get_for_decision(request, pk)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.organisation_reject(organisation=obj, actor=request.user, reason=form.cleaned_data["reason"])
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            else:
+                self.message_user(request, _("%(name)s has been rejected.") % {"name": obj.name}, messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:portal_organisation_change", args=[obj.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "title": _("Reject organisation"), "decision": "reject", "form": form}
+        return TemplateResponse(request, "admin/portal/organisation/decision.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_decide"] = bool(obj and obj.status == OrganisationStatus.PENDING and request.user.is_portal_staff)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def has_change_permission(self, request, obj=None):
+        # District staff open the change page to decide; the fields stay read-only for them.
+        return request.user.is_active and request.user.is_portal_staff
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_city_staff:
+            return self.readonly_fields
+        return [f.name for f in self.model._meta.fields] + ["documents_links"]
+
+
+@admin.register(ApplicantProfile)
+class ApplicantProfileAdmin(StaffAdmin):
+    list_display = ["__str__", "id_number_masked", "education_level", "school", "graduation_date", "district", "hukou_city"]
+    list_filter = ["district", "education_level", "works_in_luoyang"]
+    search_fields = ["real_name", "school", "major", "user__email", "user__phone"]
+    list_select_related = ["user", "district"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["user", "id_number_masked", "birth_date", "gender", "created_at", "updated_at", "documents_links"]
+    exclude = ["id_number_encrypted", "id_number_hash"]
+    inlines = [AuditInline]
+    change_form_template = "admin/portal/applicantprofile/change_form.html"
+    csv_fields = ["real_name", "id_number_masked", "education_level", "school", "major", "graduation_date", "district__name", "hukou_city"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # An exact ID number finds the profile through its keyed hash, never by plaintext.
+        from portal import crypto
+        from portal.validators import normalise_id_number
+
+        qs, distinct = super().get_search_results(request, queryset, search_term)
+        term = normalise_id_number(search_term)
+        if len(term) == 18:
+            qs = qs | queryset.filter(id_number_hash=crypto.keyed_hash(term))
+        return qs, distinct
+
+    @admin.display(description=gettext_lazy("Documents"))
+    def documents_links(self, obj):
+        links = [
+            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', reverse("portal:document_download", args=[d.pk]), d.get_kind_display())
+            for d in Document.objects.filter(owner_id=obj.user_id, organisation__isnull=True)
+        ]
+        return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            services.audit_record(actor=request.user, action=AuditAction.PII_VIEW, target=obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/unmask/", self.admin_site.admin_view(self.unmask_view), name="portal_applicantprofile_unmask"),
+        ] + super().get_urls()
+
+    def unmask_view(self, request, pk):
+        obj = self.get_queryset(request).filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:portal_applicantprofile_change", args=[pk]))
+        number = services.profile_unmask_id_number(profile=obj, actor=request.user, reason=request.POST.get("reason", ""))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "number": number, "title": _("Full ID number")}
+        response = render(request, "admin/portal/applicantprofile/unmasked.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def export_csv(self, request, queryset):
+        services.audit_record(actor=request.user, action=AuditAction.EXPORT, target=request.user, detail={"model": "applicantprofile", "rows": queryset.count(), "at": timezone.now().isoformat()})
+        return super().export_csv(request, queryset)
+
+    export_csv.short_description = StaffAdmin.export_csv.short_description
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, StaffAdmin):
+    district_path = None
+    list_display = ["__str__", "email", "phone", "role", "is_active", "date_joined"]
+    list_filter = ["role", "is_active", "districts"]
+    search_fields = ["email", "phone", "username"]
+    ordering = ["-date_joined"]
+    filter_horizontal = ["districts"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (gettext_lazy("Contact"), {"fields": ("email", "phone", "phone_verified", "language")}),
+        (gettext_lazy("Role"), {"fields": ("role", "districts", "is_active", "is_staff", "is_superuser")}),
+        (gettext_lazy("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "phone", "role", "password1", "password2")}),)
+    csv_fields = ["email", "phone", "role", "date_joined"]
+    actions = ["export_csv"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_city_staff:
+            return qs
+        return qs.filter(pk=request.user.pk)
+
+
+@admin.register(Document)
+class DocumentAdmin(StaffAdmin):
+    district_path = "owner__profile__district"
+    list_display = ["__str__", "owner", "kind", "content_type", "size", "created_at"]
+    list_filter = ["kind", "content_type"]
+    search_fields = ["original_name", "owner__email", "owner__phone"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["owner", "organisation", "kind", "content_type", "size", "original_name", "sha256", "created_at"]
+    exclude = ["file"]
+    csv_fields = ["owner", "kind", "content_type", "size", "created_at"]
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        ids = selectors.staff_district_ids(request.user)
+        if ids is None:
+            return qs
+        from django.db.models import Q
+
+        return qs.filter(Q(owner__profile__district__in=ids, organisation__isnull=True) | Q(organisation__district__in=ids))
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ["channel", "status", "attempts", "last_error", "sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(StaffAdmin):
+    district_path = None
+    list_display = ["title", "user", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "user__email", "user__phone"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["user", "kind", "title", "body", "link", "created_at", "read_at"]
+    inlines = [DeliveryInline]
+    csv_fields = ["user", "kind", "title", "created_at", "read_at"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_city_staff
+
+    has_view_permission = lambda self, request, obj=None: request.user.is_active and request.user.is_city_staff  # noqa: E731
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(StaffAdmin):
+    district_path = None
+    list_display = ["created_at", "actor", "action", "content_type", "object_id", "from_status", "to_status"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_id", "actor__email", "reason"]
+    list_select_related = ["actor", "content_type"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "actor", "action", "content_type", "object_id", "from_status", "to_status", "reason", "detail"]
+    csv_fields = ["created_at", "actor", "action", "object_id", "from_status", "to_status", "reason"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(StaffAdmin):
+    district_path = "user__profile__district"
+    list_display = ["user", "version", "granted_at", "withdrawn_at"]
+    list_filter = ["version"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "version", "granted_at", "withdrawn_at"]
+    search_fields = ["user__email", "user__phone"]
+    csv_fields = ["user", "version", "granted_at", "withdrawn_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

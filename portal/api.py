@@ -1,0 +1,175 @@
+"""API of the portal core under /api/v1/: the signed-in user's profile, notifications and
+organisations. Serializers validate; services write."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import include, path
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import RetrieveUpdateAPIView
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from portal import selectors, services
+from portal.models import ApplicantProfile, District, Notification, Organisation
+from portal.validators import validate_credit_code, validate_id_number
+
+
+def _drf_error(exc: DjangoValidationError) -> ValidationError:
+    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    id_number = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=18)
+    id_number_masked = serializers.CharField(read_only=True)
+    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all(), allow_null=True, required=False)
+    is_from_outside_luoyang = serializers.BooleanField(read_only=True, allow_null=True)
+    completeness = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApplicantProfile
+        fields = [
+            "real_name",
+            "id_number",
+            "id_number_masked",
+            "birth_date",
+            "gender",
+            "phone",
+            "education_level",
+            "school",
+            "major",
+            "graduation_date",
+            "hukou_province",
+            "hukou_city",
+            "is_from_outside_luoyang",
+            "district",
+            "current_employer",
+            "works_in_luoyang",
+            "completeness",
+        ]
+        read_only_fields = ["birth_date", "gender"]
+
+    def get_completeness(self, obj) -> dict:
+        c = selectors.profile_completeness(profile=obj)
+        return {"percent": c.percent, "missing": c.missing}
+
+    def validate_id_number(self, value: str) -> str:
+        try:
+            return validate_id_number(value) if value else ""
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+
+
+class MeView(RetrieveUpdateAPIView):
+    """The signed-in graduate's profile. The ID number is write-only and read back masked."""
+
+    serializer_class = ProfileSerializer
+    http_method_names = ["get", "patch", "put", "head", "options"]
+
+    def get_object(self):
+        return services.profile_get_or_create(user=self.request.user)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        id_number = data.pop("id_number", "")
+        try:
+            serializer.instance = services.profile_update(user=self.request.user, data=data, id_number=id_number)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from exc
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "link", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    filterset_fields = {"read_at": ["isnull"], "kind": ["exact"]}
+
+    def get_queryset(self):
+        return selectors.notifications_for(user=self.request.user)
+
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        services.notifications_mark_read(user=request.user, ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(request=MarkReadSerializer, responses={200: {"type": "object", "properties": {"marked": {"type": "integer"}}}})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        body = MarkReadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        marked = services.notifications_mark_read(user=request.user, ids=body.validated_data.get("ids"))
+        return Response({"marked": marked})
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "kind",
+            "district",
+            "industry",
+            "size",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "description",
+            "status",
+            "status_reason",
+            "verified_at",
+            "created_at",
+        ]
+        read_only_fields = ["status", "status_reason", "verified_at", "created_at"]
+        extra_kwargs = {"credit_code": {"validators": []}}
+
+    def validate_credit_code(self, value: str) -> str:
+        try:
+            return validate_credit_code(value)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+
+
+class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Organisations the signed-in user belongs to; POST registers a new one."""
+
+    serializer_class = OrganisationSerializer
+
+    def get_queryset(self):
+        return selectors.organisations_of_member(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            org = services.organisation_register(user=request.user, data=serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from exc
+        return Response(self.get_serializer(org).data, status=status.HTTP_201_CREATED)
+
+
+router = DefaultRouter()
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("organisations", OrganisationViewSet, basename="organisation")
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="api-me"),
+    path("", include(router.urls)),
+]

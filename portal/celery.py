@@ -1,0 +1,11 @@
+"""The Celery app. Workers: ``celery -A portal worker``; schedules: ``celery -A portal beat``."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.development")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,21 @@
+from .audit import AuditEntry
+from .districts import District
+from .documents import Document
+from .notifications import Delivery, Notification, NotificationPreference
+from .organisations import Membership, Organisation
+from .profiles import ApplicantProfile, Consent
+from .users import User
+
+__all__ = [
+    "ApplicantProfile",
+    "AuditEntry",
+    "Consent",
+    "Delivery",
+    "District",
+    "Document",
+    "Membership",
+    "Notification",
+    "NotificationPreference",
+    "Organisation",
+    "User",
+]

@@ -1,0 +1,111 @@
+"""Reads shared by pages, the API and the admin: the same rows, scoped the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from portal.constants import DocumentKind
+from portal.models import ApplicantProfile, Consent, Document, Notification, Organisation, User
+from portal.permissions import can_review_district, staff_district_ids
+
+
+def scope_to_districts(qs: QuerySet, user: User, district_path: str = "district") -> QuerySet:
+    """Limit a queryset to the districts a staff member serves (all for city staff)."""
+    ids = staff_district_ids(user)
+    if ids is None:
+        return qs
+    return qs.filter(**{f"{district_path}__in": ids})
+
+
+def profiles_for_staff(*, user: User) -> QuerySet[ApplicantProfile]:
+    return scope_to_districts(ApplicantProfile.objects.select_related("user", "district"), user)
+
+
+def organisations_for_staff(*, user: User) -> QuerySet[Organisation]:
+    return scope_to_districts(Organisation.objects.select_related("district"), user)
+
+
+def organisations_of_member(*, user: User) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(memberships__user=user).select_related("district").order_by("-created_at")
+
+
+def notifications_for(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def unread_count(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def documents_of(*, user: User) -> QuerySet[Document]:
+    return Document.objects.filter(owner=user).order_by("-created_at")
+
+
+def document_for_reader(*, reader: User, pk: int) -> Document | None:
+    """The document if ``reader`` may open it: its owner, or staff of the district of the
+    owner's profile or of the organisation it belongs to."""
+    doc = Document.objects.select_related("owner__profile", "organisation").filter(pk=pk).first()
+    if doc is None or not reader.is_authenticated:
+        return None
+    if doc.owner_id == reader.pk:
+        return doc
+    if reader.is_portal_staff:
+        if doc.organisation_id is not None:
+            district_id = doc.organisation.district_id
+        else:
+            profile = getattr(doc.owner, "profile", None)
+            district_id = profile.district_id if profile else None
+        if can_review_district(reader, district_id):
+            return doc
+    return None
+
+
+def has_current_consent(*, user: User) -> bool:
+    return Consent.objects.filter(
+        user=user, version=settings.PORTAL_CONSENT_VERSION, withdrawn_at__isnull=True
+    ).exists()
+
+
+@dataclass
+class Completeness:
+    percent: int
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+# What a graduate's profile needs before any programme can use it: (label, test).
+_REQUIRED = [
+    (_("Real name"), lambda p: bool(p.real_name)),
+    (_("ID number"), lambda p: p.has_id_number),
+    (_("Contact phone"), lambda p: bool(p.phone)),
+    (_("Education level"), lambda p: bool(p.education_level)),
+    (_("School"), lambda p: bool(p.school)),
+    (_("Major"), lambda p: bool(p.major)),
+    (_("Graduation date"), lambda p: p.graduation_date is not None),
+    (_("Household registration city"), lambda p: bool(p.hukou_city)),
+    (_("District"), lambda p: p.district_id is not None),
+]
+
+
+def profile_completeness(
+    *, profile: ApplicantProfile, consent: bool | None = None, documents: set[str] | None = None
+) -> Completeness:
+    """How complete the profile is, and what is missing, in words the graduate reads."""
+    missing = [str(label) for label, ok in _REQUIRED if not ok(profile)]
+    if documents is None:
+        documents = set(Document.objects.filter(owner_id=profile.user_id).values_list("kind", flat=True))
+    if DocumentKind.DEGREE_CERTIFICATE not in documents:
+        missing.append(str(_("Degree certificate (upload)")))
+    if consent is None:
+        consent = has_current_consent(user=profile.user)
+    if not consent:
+        missing.append(str(_("Consent to processing personal information")))
+    total = len(_REQUIRED) + 2
+    return Completeness(percent=round(100 * (total - len(missing)) / total), missing=missing)

@@ -1,0 +1,50 @@
+"""Every write of the portal core. Views, the API, admin actions, tasks and commands call
+these functions; forms and serializers only validate input."""
+
+from .audit import audit_record
+from .documents import document_delete, document_upload
+from .notifications import (
+    delivery_mark_failed,
+    delivery_send,
+    notification_preference_update,
+    notifications_mark_read,
+    notify,
+    notify_many,
+)
+from .organisations import (
+    organisation_register,
+    organisation_reject,
+    organisation_update,
+    organisation_verify,
+)
+from .profiles import (
+    consent_give,
+    consent_withdraw,
+    profile_get_or_create,
+    profile_unmask_id_number,
+    profile_update,
+)
+from .workflow import TransitionNotAllowed, transition
+
+__all__ = [
+    "TransitionNotAllowed",
+    "audit_record",
+    "consent_give",
+    "consent_withdraw",
+    "delivery_mark_failed",
+    "delivery_send",
+    "document_delete",
+    "document_upload",
+    "notification_preference_update",
+    "notifications_mark_read",
+    "notify",
+    "notify_many",
+    "organisation_register",
+    "organisation_reject",
+    "organisation_update",
+    "organisation_verify",
+    "profile_get_or_create",
+    "profile_unmask_id_number",
+    "profile_update",
+    "transition",
+]

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.models import Document, Organisation, User
+
+_PDF_FORBIDDEN = (b"/JavaScript", b"/JS ", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """Decide the type from the first bytes, never from the name or the browser's claim."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def _reencode_image(data: bytes, content_type: str) -> bytes:
+    """Decode fully and save again: drops EXIF (location, device) and anything appended to
+    the image; refuses decompression bombs and truncated files."""
+    Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                out = io.BytesIO()
+                if content_type == "image/jpeg" and fmt == "JPEG":
+                    img.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
+                elif content_type == "image/png" and fmt == "PNG":
+                    if img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+                        img = img.convert("RGBA")
+                    img.save(out, format="PNG", optimize=True)
+                else:
+                    raise ValidationError(_("The file is not a valid JPEG or PNG image."), code="bad_image")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationError(_("The image is too large in pixels to process."), code="image_bomb") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            _("The image could not be read; it may be damaged or incomplete. Please upload it again."),
+            code="image_broken",
+        ) from exc
+    return out.getvalue()
+
+
+def _check_pdf(data: bytes) -> None:
+    if b"%%EOF" not in data[-1024:]:
+        raise ValidationError(
+            _("The PDF file is incomplete or damaged. Please upload it again."), code="pdf_broken"
+        )
+    if any(marker in data for marker in _PDF_FORBIDDEN):
+        raise ValidationError(
+            _("PDF files with scripts, attachments or embedded media are not accepted."), code="pdf_active"
+        )
+
+
+def document_upload(
+    *, owner: User, kind: str, upload: UploadedFile, organisation: Organisation | None = None
+) -> Document:
+    """Store an uploaded document after checking its size, the owner's document count and
+    its real type (JPEG, PNG or PDF by content). Images are re-encoded."""
+    max_bytes = settings.DOCUMENT_MAX_BYTES
+    if upload.size is None or upload.size > max_bytes:
+        raise ValidationError(
+            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}, code="too_large"
+        )
+    if upload.size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if Document.objects.filter(owner=owner).count() >= settings.DOCUMENT_MAX_PER_USER:
+        raise ValidationError(
+            _("You already have %(n)d documents. Delete one before uploading another.")
+            % {"n": settings.DOCUMENT_MAX_PER_USER},
+            code="too_many",
+        )
+    if organisation is not None and not organisation.memberships.filter(user=owner).exists():
+        raise PermissionDenied(_("You are not a member of this organisation."))
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(
+            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}, code="too_large"
+        )
+    content_type = sniff_content_type(data[:16])
+    if content_type is None:
+        raise ValidationError(
+            _("Only JPEG and PNG images and PDF files are accepted; this file is none of them."),
+            code="bad_type",
+        )
+    if content_type.startswith("image/"):
+        data = _reencode_image(data, content_type)
+    else:
+        _check_pdf(data)
+    name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1][:100]
+    with transaction.atomic():
+        document = Document(
+            owner=owner,
+            organisation=organisation,
+            kind=kind,
+            content_type=content_type,
+            size=len(data),
+            original_name=name,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+        document.file.save("upload", ContentFile(data), save=False)
+        document.save()
+    return document
+
+
+def document_delete(*, document: Document, actor: User) -> None:
+    if document.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the owner can delete a document."))
+    storage, name = document.file.storage, document.file.name
+    document.delete()
+    transaction.on_commit(lambda: storage.delete(name))

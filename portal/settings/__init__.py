@@ -1,0 +1,2 @@
+"""Settings package. ``portal.settings.development`` is the default (see manage.py);
+``portal.settings.production`` is the deployable shape."""

@@ -1,0 +1,254 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portal import selectors, services
+from portal.forms import (
+    ConsentForm,
+    DocumentUploadForm,
+    NotificationPreferenceForm,
+    OrganisationForm,
+    ProfileForm,
+)
+from portal.models import Document, NotificationPreference
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form so the page shows it next to the field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def home(request):
+    return render(request, "portal/home.html")
+
+
+@login_required
+def profile(request):
+    profile = services.profile_get_or_create(user=request.user)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=profile)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "id_number"}
+            try:
+                services.profile_update(user=request.user, data=data, id_number=form.cleaned_data["id_number"])
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                return redirect("portal:profile")
+        profile.refresh_from_db()
+    else:
+        form = ProfileForm(instance=profile)
+    documents = list(selectors.documents_of(user=request.user))
+    consent = selectors.has_current_consent(user=request.user)
+    completeness = selectors.profile_completeness(
+        profile=profile, consent=consent, documents={d.kind for d in documents}
+    )
+    return render(
+        request,
+        "portal/profile.html",
+        {
+            "form": form,
+            "profile": profile,
+            "documents": documents,
+            "upload_form": DocumentUploadForm(),
+            "consent_form": ConsentForm(),
+            "consent": consent,
+            "consent_version": settings.PORTAL_CONSENT_VERSION,
+            "completeness": completeness,
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent(request):
+    if request.POST.get("withdraw"):
+        services.consent_withdraw(user=request.user)
+        messages.info(request, _("Your consent has been withdrawn. You cannot apply to programmes until you consent again."))
+        return redirect("portal:profile")
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        services.consent_give(user=request.user)
+        messages.success(request, _("Thank you. Your consent has been recorded."))
+    else:
+        messages.error(request, form.errors["agree"][0])
+    return redirect("portal:profile")
+
+
+@login_required
+@require_POST
+def document_upload(request):
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.document_upload(owner=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            for msg in exc.messages:
+                messages.error(request, msg)
+        else:
+            messages.success(request, _("The document has been uploaded."))
+    else:
+        for errors in form.errors.values():
+            for msg in errors:
+                messages.error(request, msg)
+    return redirect(request.POST.get("next") or "portal:profile")
+
+
+@login_required
+@require_POST
+def document_delete(request, pk: int):
+    document = get_object_or_404(Document, pk=pk, owner=request.user)
+    services.document_delete(document=document, actor=request.user)
+    messages.success(request, _("The document has been deleted."))
+    return redirect("portal:profile")
+
+
+@login_required
+@require_GET
+def document_download(request, pk: int):
+    document = selectors.document_for_reader(reader=request.user, pk=pk)
+    if document is None:
+        raise Http404
+    if not document.file.storage.exists(document.file.name):
+        raise Http404
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=not document.is_image and request.GET.get("inline") != "1",
+        filename=f"document-{document.pk}.{document.extension}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def inbox(request):
+    page = Paginator(selectors.notifications_for(user=request.user), 20).get_page(request.GET.get("page"))
+    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(user=request.user)
+    return render(
+        request,
+        "portal/inbox.html",
+        {"page": page, "preference_form": NotificationPreferenceForm(instance=preference)},
+    )
+
+
+@login_required
+@require_POST
+def inbox_mark_read(request):
+    raw = request.POST.get("id")
+    ids = [int(raw)] if raw and raw.isdigit() else None
+    services.notifications_mark_read(user=request.user, ids=ids)
+    return redirect("portal:inbox")
+
+
+@login_required
+@require_POST
+def inbox_preferences(request):
+    form = NotificationPreferenceForm(request.POST)
+    if form.is_valid():
+        services.notification_preference_update(user=request.user, email=form.cleaned_data["email"], sms=form.cleaned_data["sms"])
+        messages.success(request, _("Your notification settings have been saved."))
+    return redirect("portal:inbox")
+
+
+@login_required
+def organisation_list(request):
+    organisations = selectors.organisations_of_member(user=request.user)
+    return render(request, "portal/organisation_list.html", {"organisations": organisations})
+
+
+@login_required
+def organisation_create(request):
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organisation_register(user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Your organisation has been registered and is waiting for verification."))
+            return redirect("portal:organisation_detail", pk=org.pk)
+    return render(request, "portal/organisation_form.html", {"form": form})
+
+
+@login_required
+def organisation_detail(request, pk: int):
+    org = get_object_or_404(selectors.organisations_of_member(user=request.user), pk=pk)
+    form = OrganisationForm(request.POST or None, instance=org)
+    if request.method == "POST":
+        if org.is_verified:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.organisation_update(organisation=org, actor=request.user, data=form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Your changes have been saved and sent for verification."))
+                return redirect("portal:organisation_detail", pk=org.pk)
+    documents = org.documents.all()
+    return render(
+        request,
+        "portal/organisation_detail.html",
+        {"organisation": org, "form": form, "documents": documents, "upload_form": DocumentUploadForm()},
+    )
+
+
+@login_required
+@require_POST
+def organisation_document_upload(request, pk: int):
+    org = get_object_or_404(selectors.organisations_of_member(user=request.user), pk=pk)
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.document_upload(
+                owner=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], organisation=org
+            )
+        except ValidationError as exc:
+            for msg in exc.messages:
+                messages.error(request, msg)
+        else:
+            messages.success(request, _("The document has been uploaded."))
+    else:
+        for errors in form.errors.values():
+            for msg in errors:
+                messages.error(request, msg)
+    return redirect("portal:organisation_detail", pk=org.pk)
+
+
+@require_GET
+def healthz(request):
+    """200 when the database (and the broker, where one is configured) answers."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception:  # report, never raise: this is the load balancer's probe
+        checks["database"] = "error"
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from portal.celery import app
+
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception:
+            checks["broker"] = "error"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
