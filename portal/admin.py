@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal import selectors, services
-from portal.constants import AuditAction, OrganisationStatus
+from portal.constants import AuditAction, OrganisationStatus, Role
 from portal.forms import RejectForm
 from portal.models import (
     ApplicantProfile,
@@ -292,6 +292,12 @@ class UserAdmin(DjangoUserAdmin, StaffAdmin):
         if request.user.is_city_staff:
             return qs
         return qs.filter(pk=request.user.pk)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        if user.role in (Role.DISTRICT_STAFF, Role.CITY_STAFF) and (user.role != Role.DISTRICT_STAFF or user.districts.exists()):
+            services.staff_role_set(user=user, role=user.role, districts=user.districts.all())
 
 
 @admin.register(Document)

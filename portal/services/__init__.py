@@ -1,6 +1,7 @@
 """Every write of the portal core. Views, the API, admin actions, tasks and commands call
 these functions; forms and serializers only validate input."""
 
+from .accounts import staff_role_set
 from .audit import audit_record
 from .documents import document_delete, document_upload
 from .notifications import (
@@ -46,5 +47,6 @@ __all__ = [
     "profile_get_or_create",
     "profile_unmask_id_number",
     "profile_update",
+    "staff_role_set",
     "transition",
 ]

@@ -11,7 +11,7 @@ from portal.constants import EducationLevel, Industry, OrganisationKind, Organis
 from portal.models import District, Organisation, User
 from portal.validators import credit_code_check_char, id_check_digit
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 -- printed on purpose: demo data only
 
 
 def demo_id_number(region: str, born: str, seq: str) -> str:
@@ -38,11 +38,11 @@ class Command(BaseCommand):
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email=email, password=DEMO_PASSWORD, phone=phone, phone_verified=True)
-            user.role = role
-            user.is_staff = role in (Role.DISTRICT_STAFF, Role.CITY_STAFF)
-            user.save(update_fields=["role", "is_staff"])
-            if districts:
-                user.districts.set(districts)
+            if role in (Role.DISTRICT_STAFF, Role.CITY_STAFF):
+                services.staff_role_set(user=user, role=role, districts=districts)
+            elif user.role != role:
+                user.role = role
+                user.save(update_fields=["role"])
             from allauth.account.models import EmailAddress
 
             EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
