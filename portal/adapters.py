@@ -59,6 +59,11 @@ class AccountAdapter(DefaultAccountAdapter):
         self.set_phone(user, phone, True)
 
     def get_user_by_phone(self, phone: str):
+        # The password sign-in form passes the number as typed (13912345678); it is stored as +86...
+        try:
+            phone = normalise_cn_mobile(phone)
+        except ValidationError:
+            return None
         return User.objects.filter(phone=phone).order_by("pk").first()
 
     def save_user(self, request, user, form, commit=True):

@@ -38,7 +38,25 @@ admin.site.site_title = gettext_lazy("Portal staff")
 admin.site.index_title = gettext_lazy("Review and administration")
 
 
-class AuditInline(GenericTabularInline):
+class StaffInline:
+    """Inlines follow the portal roles like ``StaffAdmin``, not Django's per-model
+    permissions (which staff accounts do not hold, so the inlines would never show):
+    every portal staff member reads them, city staff also edit where editing is allowed."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_portal_staff
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_city_staff
+
+
+class AuditInline(StaffInline, GenericTabularInline):
     model = AuditEntry
     ct_field = "content_type"
     ct_fk_field = "object_id"
@@ -56,6 +74,9 @@ class AuditInline(GenericTabularInline):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -124,7 +145,7 @@ class DistrictAdmin(StaffAdmin):
     csv_fields = ["code", "name", "name_en", "kind", "wage_tier"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(StaffInline, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -322,7 +343,7 @@ class DocumentAdmin(StaffAdmin):
         return qs.filter(Q(owner__profile__district__in=ids, organisation__isnull=True) | Q(organisation__district__in=ids))
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(StaffInline, admin.TabularInline):
     model = Delivery
     extra = 0
     can_delete = False
@@ -330,6 +351,12 @@ class DeliveryInline(admin.TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

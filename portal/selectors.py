@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.constants import DocumentKind
-from portal.models import ApplicantProfile, Consent, Document, Notification, Organisation, User
+from portal.models import ApplicantProfile, Consent, Document, Notification, Organisation, Parameter, User
 from portal.permissions import can_review_district, staff_district_ids
 
 
@@ -109,3 +112,18 @@ def profile_completeness(
         missing.append(str(_("Consent to processing personal information")))
     total = len(_REQUIRED) + 2
     return Completeness(percent=round(100 * (total - len(missing)) / total), missing=missing)
+
+
+def parameter_value(*, key: str, on: dt.date | None = None, district_id: int | None = None, default: Any = None) -> Any:
+    """The value of policy parameter ``key`` in force on date ``on`` (today by default):
+    the district's own row if it has one, else the city-wide row."""
+    on = on or timezone.localdate()
+    in_force = Parameter.objects.filter(key=key, effective_from__lte=on).order_by("-effective_from")
+    row = in_force.filter(district_id=district_id).first() if district_id else None
+    if row is None:
+        row = in_force.filter(district__isnull=True).first()
+    if row is None:
+        if default is not None:
+            return default
+        raise LookupError(f"No value of parameter {key!r} is in force on {on}.")
+    return row.value

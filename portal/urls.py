@@ -33,10 +33,12 @@ portal_patterns = [
 
 api_v1 = [
     path("", include("portal.api")),
+    path("", include("jobs.api")),
 ]
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    path("jobs/", include("jobs.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

@@ -4,13 +4,16 @@ ValidationError with a message that tells the person what is wrong."""
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII only: Python's \d also matches other scripts' digits, which would give the same
+# number a second spelling (and a second keyed hash).
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 
 
 def id_check_digit(first17: str) -> str:
@@ -18,8 +21,13 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
+def _fold(value: str) -> str:
+    """Full-width characters from Chinese input methods (１２３Ｘ) become ASCII; spaces go."""
+    return unicodedata.normalize("NFKC", value or "").replace(" ", "").strip()
+
+
 def normalise_id_number(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    return _fold(value).upper()
 
 
 def validate_id_number(value: str) -> str:
@@ -85,7 +93,7 @@ def credit_code_check_char(first17: str) -> str:
 
 def validate_credit_code(value: str) -> str:
     """Validate an 18-character unified social credit code and return it normalised."""
-    code = (value or "").strip().replace(" ", "").upper()
+    code = _fold(value).upper()
     if len(code) != 18:
         raise ValidationError(
             _("A unified social credit code has 18 characters."), code="credit_length"
@@ -103,12 +111,12 @@ def validate_credit_code(value: str) -> str:
     return code
 
 
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 
 
 def normalise_cn_mobile(value: str) -> str:
     """Return a mainland mobile number as E.164 (+86...), or raise ValidationError."""
-    raw = re.sub(r"[\s\-()]", "", value or "")
+    raw = re.sub(r"[\s\-()]", "", _fold(value))
     if raw.startswith("+86"):
         raw = raw[3:]
     elif raw.startswith("0086"):

@@ -3,6 +3,7 @@ from .districts import District
 from .documents import Document
 from .notifications import Delivery, Notification, NotificationPreference
 from .organisations import Membership, Organisation
+from .parameters import Parameter
 from .profiles import ApplicantProfile, Consent
 from .users import User
 
@@ -17,5 +18,6 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "Organisation",
+    "Parameter",
     "User",
 ]

@@ -22,6 +22,7 @@ from .profiles import (
     consent_give,
     consent_withdraw,
     profile_get_or_create,
+    profile_record_employment,
     profile_unmask_id_number,
     profile_update,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "organisation_update",
     "organisation_verify",
     "profile_get_or_create",
+    "profile_record_employment",
     "profile_unmask_id_number",
     "profile_update",
     "staff_role_set",

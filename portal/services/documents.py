@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 
 from django.conf import settings
@@ -9,12 +10,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal.models import Document, Organisation, User
 
-_PDF_FORBIDDEN = (b"/JavaScript", b"/JS ", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
+# PDF names of active content. A name ends at white space or a delimiter ("/JS(...)" is as
+# valid as "/JS (...)"), and may spell any character as #xx ("/J#61vaScript").
+_PDF_FORBIDDEN = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia)(?=[\s()<>\[\]{}/%]|$)")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -31,11 +36,15 @@ def sniff_content_type(head: bytes) -> str | None:
 def _reencode_image(data: bytes, content_type: str) -> bytes:
     """Decode fully and save again: drops EXIF (location, device) and anything appended to
     the image; refuses decompression bombs and truncated files."""
-    Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
+                # Opening reads only the header; refuse before decoding a single pixel. The
+                # limit is checked here rather than by setting Pillow's process-wide
+                # Image.MAX_IMAGE_PIXELS, which would change every other caller of Pillow.
+                if img.width * img.height > settings.DOCUMENT_MAX_PIXELS:
+                    raise Image.DecompressionBombError(f"{img.width}x{img.height} pixels")
                 fmt = img.format
                 img.load()
                 img = ImageOps.exif_transpose(img)
@@ -63,7 +72,7 @@ def _check_pdf(data: bytes) -> None:
         raise ValidationError(
             _("The PDF file is incomplete or damaged. Please upload it again."), code="pdf_broken"
         )
-    if any(marker in data for marker in _PDF_FORBIDDEN):
+    if _PDF_FORBIDDEN.search(_PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)):
         raise ValidationError(
             _("PDF files with scripts, attachments or embedded media are not accepted."), code="pdf_active"
         )
@@ -75,10 +84,11 @@ def document_upload(
     """Store an uploaded document after checking its size, the owner's document count and
     its real type (JPEG, PNG or PDF by content). Images are re-encoded."""
     max_bytes = settings.DOCUMENT_MAX_BYTES
+    too_large = ValidationError(
+        _("The file is larger than %(limit)s.") % {"limit": filesizeformat(max_bytes)}, code="too_large"
+    )
     if upload.size is None or upload.size > max_bytes:
-        raise ValidationError(
-            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}, code="too_large"
-        )
+        raise too_large
     if upload.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
     if Document.objects.filter(owner=owner).count() >= settings.DOCUMENT_MAX_PER_USER:
@@ -91,9 +101,7 @@ def document_upload(
         raise PermissionDenied(_("You are not a member of this organisation."))
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ValidationError(
-            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}, code="too_large"
-        )
+        raise too_large
     content_type = sniff_content_type(data[:16])
     if content_type is None:
         raise ValidationError(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from portal import crypto
 from portal.constants import AuditAction
 from portal.models import ApplicantProfile, Consent, User
+from portal.permissions import can_review_district
 from portal.validators import id_birth_date, id_gender, mask_id_number, validate_id_number
 
 from .audit import audit_record
@@ -79,8 +80,11 @@ def profile_update(*, user: User, data: dict[str, Any], id_number: str | None = 
 
 
 def profile_unmask_id_number(*, profile: ApplicantProfile, actor: User, reason: str = "") -> str:
-    """Show the full ID number. Anyone but the owner leaves an audit entry."""
+    """Show the full ID number: to its owner, or to staff of the profile's district, who
+    leave an audit entry."""
     if actor.pk != profile.user_id:
+        if not (actor.is_portal_staff and can_review_district(actor, profile.district_id)):
+            raise PermissionDenied(_("You may not see this person's full ID number."))
         audit_record(actor=actor, action=AuditAction.PII_UNMASK, target=profile, reason=reason, detail={"field": "id_number"})
     return profile.reveal_id_number()
 
@@ -96,3 +100,15 @@ def consent_give(*, user: User, version: str | None = None) -> Consent:
 
 def consent_withdraw(*, user: User) -> int:
     return Consent.objects.filter(user=user, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
+
+
+def profile_record_employment(*, user: User, employer: str, in_luoyang: bool) -> ApplicantProfile:
+    """Record that the graduate now works for ``employer`` (a hire in the jobs programme);
+    programmes that ask "working in Luoyang" read this fact."""
+    with transaction.atomic():
+        profile = profile_get_or_create(user=user)
+        profile = ApplicantProfile.objects.select_for_update().get(pk=profile.pk)
+        profile.current_employer = employer[:100]
+        profile.works_in_luoyang = in_luoyang
+        profile.save(update_fields=["current_employer", "works_in_luoyang", "updated_at"])
+    return profile

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.RateLimitedMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -128,7 +129,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "jobs-positions-expire": {"task": "jobs.tasks.positions_expire", "schedule": 3600.0},
+}
 
 # --- E-mail and SMS ---------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -181,8 +184,9 @@ MFA_TOTP_ISSUER = "洛阳青年人才服务平台"
 # --- API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so a bad token answers 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -197,6 +201,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "kind"; name each choice set after its class.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationStatusEnum": "portal.constants.OrganisationStatus",
+        "OrganisationKindEnum": "portal.constants.OrganisationKind",
+        "PositionStatusEnum": "jobs.constants.PositionStatus",
+        "PositionKindEnum": "jobs.constants.PositionKind",
+        "ApplicationStatusEnum": "jobs.constants.ApplicationStatus",
+    },
 }
 
 # --- Logging: never log request bodies (they can hold ID numbers) ---------------------
@@ -206,5 +218,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery.app.trace": {"level": env("CELERY_TRACE_LOG_LEVEL", default="WARNING")},
+        "kombu.connection": {"level": "ERROR"},
+    },
 }

@@ -7,8 +7,12 @@ from .development import *  # noqa: F403
 from .development import env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-SMS_BACKEND = "portal.sms.LocmemSmsBackend"
+# In-memory outboxes for the test process. The worker that the Celery integration test starts
+# writes to files instead (with SMS_FILE_PATH); TEST_-prefixed names keep a developer's .env (EMAIL_BACKEND,
+# SMS_BACKEND for development) from changing what the suite uses.
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=None)
+SMS_BACKEND = env("TEST_SMS_BACKEND", default="portal.sms.LocmemSmsBackend")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=tempfile.mkdtemp(prefix="portal-test-media-"))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}

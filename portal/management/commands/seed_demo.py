@@ -2,7 +2,9 @@
 changes nothing and prints the same logins."""
 
 import datetime as dt
+import importlib
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -85,6 +87,17 @@ class Command(BaseCommand):
                     "contact_email": "employer@example.com",
                 },
             )
+
+        # Each programme app may add its own demo rows in ``<app>/demo.py`` (the core does not
+        # import the programme apps by name).
+        for config in apps.get_app_configs():
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            module.seed(users={str(role): user for role, user in users.items()})
 
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
         self.stdout.write(f"All demo accounts use the password: {DEMO_PASSWORD}")

@@ -1,0 +1,319 @@
+"""Jobs API under /api/v1/: search and apply for graduates, and /employer/ endpoints for
+members of verified organisations. Serializers validate; services write."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import include, path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from jobs import selectors, services
+from jobs.constants import ApplicationStatus, PositionKind, SortOrder
+from jobs.models import Interview, JobApplication, Position
+from portal import selectors as portal_selectors
+from portal.constants import EducationLevel, Industry
+from portal.models import District
+
+
+def _drf(exc):
+    if isinstance(exc, DjangoPermissionDenied):
+        return PermissionDenied(str(exc) or None)
+    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+
+
+class PositionSerializer(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    organisation_id = serializers.IntegerField(read_only=True)
+    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
+
+    class Meta:
+        model = Position
+        fields = [
+            "id", "organisation", "organisation_id", "kind", "title", "description", "district", "industry",
+            "education_level", "majors", "headcount", "salary_min", "salary_max", "work_address", "deadline",
+            "status", "published_at",
+        ]
+        read_only_fields = ["status", "published_at"]
+
+
+class EmployerPositionSerializer(PositionSerializer):
+    organisation_id = serializers.IntegerField()
+    applicant_count = serializers.IntegerField(read_only=True)
+
+    class Meta(PositionSerializer.Meta):
+        fields = [*PositionSerializer.Meta.fields, "status_reason", "rejection_reason", "applicant_count"]
+        read_only_fields = ["status", "published_at", "status_reason", "rejection_reason"]
+
+
+class SearchParams(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    kind = serializers.ChoiceField(choices=PositionKind.choices, required=False)
+    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all(), required=False)
+    industry = serializers.ChoiceField(choices=Industry.choices, required=False)
+    education = serializers.ChoiceField(choices=EducationLevel.choices, required=False)
+    salary_min = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+    base_only = serializers.BooleanField(required=False)
+    ordering = serializers.ChoiceField(choices=SortOrder.choices, required=False)
+
+
+_search_params = [
+    OpenApiParameter("q", OpenApiTypes.STR, description="Words to find (Chinese or English)"),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=PositionKind.values),
+    OpenApiParameter("district", OpenApiTypes.STR, description="District code, e.g. luolong"),
+    OpenApiParameter("industry", OpenApiTypes.STR, enum=Industry.values),
+    OpenApiParameter("education", OpenApiTypes.STR, enum=EducationLevel.values),
+    OpenApiParameter("salary_min", OpenApiTypes.INT),
+    OpenApiParameter("base_only", OpenApiTypes.BOOL),
+    OpenApiParameter("ordering", OpenApiTypes.STR, enum=SortOrder.values),
+]
+
+
+class ApplySerializer(serializers.Serializer):
+    cover_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    cv = serializers.FileField(required=False)
+    shared_documents = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=20)
+
+
+class InterviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interview
+        fields = ["id", "starts_at", "place", "online_link", "note", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class JobApplicationSerializer(serializers.ModelSerializer):
+    position = PositionSerializer(read_only=True)
+    interviews = InterviewSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = JobApplication
+        fields = ["id", "position", "status", "cover_note", "status_reason", "interviews", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ApplicantSummarySerializer(serializers.Serializer):
+    real_name = serializers.CharField()
+    id_number_masked = serializers.CharField()
+    education_level = serializers.CharField()
+    school = serializers.CharField()
+    major = serializers.CharField()
+    graduation_date = serializers.DateField()
+
+
+class EmployerApplicationSerializer(serializers.ModelSerializer):
+    position_id = serializers.IntegerField(read_only=True)
+    applicant = ApplicantSummarySerializer(source="applicant.profile", read_only=True)
+    interviews = InterviewSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = JobApplication
+        fields = ["id", "position_id", "applicant", "status", "cover_note", "status_reason", "interviews", "created_at"]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=[ApplicationStatus.VIEWED, ApplicationStatus.OFFERED, ApplicationStatus.HIRED, ApplicationStatus.REJECTED])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+@extend_schema_view(list=extend_schema(parameters=_search_params))
+class PositionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Published positions open for applications: search and detail (no sign-in needed)."""
+
+    lookup_value_converter = "int"
+
+    serializer_class = PositionSerializer
+    permission_classes = [AllowAny]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if self.action == "list":
+            params = SearchParams(data=self.request.query_params)
+            params.is_valid(raise_exception=True)
+            data = params.validated_data
+            filters = selectors.PositionFilters(
+                q=data.get("q", ""),
+                kind=data.get("kind", ""),
+                district=data["district"].code if data.get("district") else "",
+                industry=data.get("industry", ""),
+                education=data.get("education", ""),
+                salary_min=data.get("salary_min"),
+                base_only=data.get("base_only", False),
+                sort=data.get("ordering", SortOrder.NEWEST),
+            )
+            return selectors.positions_search(filters=filters)
+        return selectors.positions_search(filters=selectors.PositionFilters())
+
+    def get_permissions(self):
+        if self.action == "apply":
+            from rest_framework.permissions import IsAuthenticated
+
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(request=ApplySerializer, responses={201: JobApplicationSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
+    def apply(self, request, pk=None):
+        position = self.get_object()
+        body = ApplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            application = services.job_application_submit(
+                position=position,
+                applicant=request.user,
+                cover_note=body.validated_data.get("cover_note", ""),
+                cv_upload=body.validated_data.get("cv"),
+                shared_document_ids=body.validated_data.get("shared_documents", []),
+            )
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            raise _drf(exc) from exc
+        return Response(JobApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+class MyApplicationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The signed-in graduate's job applications."""
+
+    lookup_value_converter = "int"
+
+    serializer_class = JobApplicationSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return JobApplication.objects.none()
+        return selectors.applications_of(user=self.request.user)
+
+    @extend_schema(request=None, responses={200: JobApplicationSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        application = self.get_object()
+        try:
+            services.job_application_withdraw(application=application, actor=request.user)
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            raise _drf(exc) from exc
+        application.refresh_from_db()
+        return Response(self.get_serializer(application).data)
+
+
+class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Positions of the organisations the signed-in user belongs to."""
+
+    lookup_value_converter = "int"
+
+    serializer_class = EmployerPositionSerializer
+    filterset_fields = ["status", "kind"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        from django.db.models import Count
+
+        if getattr(self, "swagger_fake_view", False):
+            return Position.objects.none()
+        return selectors.positions_for_member(user=self.request.user).annotate(applicant_count=Count("applications")).order_by("-created_at")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        org = get_object_or_404(portal_selectors.organisations_of_member(user=request.user), pk=data.pop("organisation_id"))
+        try:
+            position = services.position_create(organisation=org, actor=request.user, data=data)
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            raise _drf(exc) from exc
+        position.applicant_count = 0
+        return Response(self.get_serializer(position).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        position = self.get_object()
+        serializer = self.get_serializer(position, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("organisation_id", None)
+        try:
+            position = services.position_update(position=position, actor=request.user, data=data)
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            raise _drf(exc) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=position.pk)).data)
+
+    @extend_schema(request=None, responses={200: EmployerPositionSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._act(services.position_submit)
+
+    @extend_schema(request=None, responses={200: EmployerPositionSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._act(services.position_close)
+
+    def _act(self, service):
+        position = self.get_object()
+        try:
+            service(position=position, actor=self.request.user)
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            raise _drf(exc) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=position.pk)).data)
+
+
+class EmployerApplicationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Applications to the positions of the signed-in user's organisations."""
+
+    lookup_value_converter = "int"
+
+    serializer_class = EmployerApplicationSerializer
+    filterset_fields = ["status", "position"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return JobApplication.objects.none()
+        return selectors.applications_for_member(user=self.request.user).prefetch_related("interviews").order_by("-created_at")
+
+    @extend_schema(request=DecisionSerializer, responses={200: EmployerApplicationSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        application = self.get_object()
+        body = DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        to, reason = body.validated_data["to"], body.validated_data.get("reason", "")
+        try:
+            if to == ApplicationStatus.VIEWED:
+                services.job_application_mark_viewed(application=application, actor=request.user)
+            elif to == ApplicationStatus.OFFERED:
+                services.job_application_offer(application=application, actor=request.user)
+            elif to == ApplicationStatus.HIRED:
+                services.job_application_hire(application=application, actor=request.user)
+            else:
+                services.job_application_reject(application=application, actor=request.user, reason=reason)
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            raise _drf(exc) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data)
+
+    @extend_schema(request=InterviewSerializer, responses={201: InterviewSerializer})
+    @action(detail=True, methods=["post"])
+    def invite(self, request, pk=None):
+        application = self.get_object()
+        body = InterviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            interview = services.job_application_invite(application=application, actor=request.user, **body.validated_data)
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            raise _drf(exc) from exc
+        return Response(InterviewSerializer(interview).data, status=status.HTTP_201_CREATED)
+
+
+# Primary keys are integers in the URL (<int:pk>): a malformed id is a 404 before any view
+# code runs, and the schema types the path parameter.
+router = SimpleRouter(use_regex_path=False)
+router.register("positions", PositionViewSet, basename="position")
+router.register("job-applications", MyApplicationViewSet, basename="job-application")
+router.register("employer/positions", EmployerPositionViewSet, basename="employer-position")
+router.register("employer/applications", EmployerApplicationViewSet, basename="employer-application")
+
+urlpatterns = [path("", include(router.urls))]
