@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ApartmentsConfig(AppConfig):
     name = "apartments"
     verbose_name = _("Talent apartments and youth stations")
+
+    def ready(self) -> None:
+        # Register the notification kinds and the stay workflow.
+        from apartments import notifications, services  # noqa: F401

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from jobs.constants import ApplicationStatus, PositionKind, PositionStatus, RejectionReason
@@ -66,8 +67,10 @@ class Position(models.Model):
     )
     status_reason = models.TextField(_("note on the decision"), blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
-    # Title, description, organisation name, majors and address in one column, kept by the
-    # services; PostgreSQL searches it through a trigram index (works for Chinese).
+    # Title, description, organisation name, majors and address in one lower-case column,
+    # kept by the services; PostgreSQL searches it through a trigram index (works for
+    # Chinese). Lower case at write time lets the search use a plain LIKE instead of
+    # UPPER(search_text) on every row (a quarter of the cost when the index is not used).
     search_text = models.TextField(editable=False, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
@@ -82,6 +85,14 @@ class Position(models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at"], name="position_status_published"),
             models.Index(fields=["status", "deadline"], name="position_status_deadline"),
+            # "Highest salary first" (selectors.positions_search): pay is the upper end, else
+            # the lower end, else 0 so that positions without pay come last.
+            models.Index(
+                Coalesce("salary_max", "salary_min", models.Value(0)).desc(),
+                models.F("id").desc(),
+                name="position_published_pay",
+                condition=models.Q(status="published"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -103,7 +114,7 @@ class Position(models.Model):
 
     def compose_search_text(self) -> str:
         """The text ``search_text`` holds: what a graduate may type to find the position."""
-        return " ".join([self.title, self.organisation.name, self.majors, self.work_address, self.description])
+        return " ".join([self.title, self.organisation.name, self.majors, self.work_address, self.description]).lower()
 
 
 class JobApplication(models.Model):

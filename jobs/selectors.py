@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -40,7 +40,9 @@ def positions_search(*, filters: PositionFilters, today: dt.date | None = None) 
         "organisation", "district"
     )
     for term in filters.q.split()[:5]:
-        qs = qs.filter(search_text__icontains=term[:50])
+        # search_text is stored in lower case: a case-sensitive LIKE on the lower-cased
+        # word matches regardless of case and can use the trigram index.
+        qs = qs.filter(search_text__contains=term[:50].lower())
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.district:
@@ -59,7 +61,8 @@ def positions_search(*, filters: PositionFilters, today: dt.date | None = None) 
     if filters.sort == SortOrder.DEADLINE:
         qs = qs.order_by("deadline", "-id")
     elif filters.sort == SortOrder.SALARY:
-        qs = qs.annotate(pay=Coalesce("salary_max", "salary_min")).order_by(F("pay").desc(nulls_last=True), "-id")
+        # Matches the partial index position_published_pay, so the first page is read in order.
+        qs = qs.annotate(pay=Coalesce("salary_max", "salary_min", Value(0))).order_by("-pay", "-id")
     else:
         qs = qs.order_by("-published_at", "-id")
     return qs

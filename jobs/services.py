@@ -3,6 +3,7 @@ traineeship bases, and applications from submission to hire."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -367,10 +368,8 @@ def job_application_submit(
 def job_application_mark_viewed(*, application: JobApplication, actor: User) -> None:
     """Opening a new application marks it viewed, so the graduate knows it was read."""
     if application.status == ApplicationStatus.SUBMITTED and _application_employer(actor, application):
-        try:
+        with contextlib.suppress(ValidationError):  # moved on meanwhile by a colleague
             portal_services.transition(obj=application, to=ApplicationStatus.VIEWED, actor=actor)
-        except ValidationError:
-            pass  # moved on meanwhile by a colleague
 
 
 def job_application_invite(

@@ -30,6 +30,7 @@ from portal.models import (
     Membership,
     Notification,
     Organisation,
+    Parameter,
     User,
 )
 
@@ -417,3 +418,23 @@ class ConsentAdmin(StaffAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Parameter)
+class ParameterAdmin(StaffAdmin):
+    """Policy numbers with effective dates. City staff add a row when the policy changes;
+    old rows stay, so decisions made under them can be explained."""
+
+    district_path = None
+    list_display = ["key", "value", "effective_from", "district", "note", "created_by"]
+    list_filter = ["key", "district"]
+    search_fields = ["key", "note"]
+    list_select_related = ["district", "created_by"]
+    date_hierarchy = "effective_from"
+    readonly_fields = ["created_by", "created_at"]
+    csv_fields = ["key", "value", "effective_from", "district__name", "note"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

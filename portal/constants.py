@@ -88,6 +88,7 @@ class DocumentKind(models.TextChoices):
     ID_PHOTO = "id_photo", _("ID card photo")
     CV = "cv", _("CV")
     BUSINESS_LICENCE = "business_licence", _("Business licence")
+    INVITATION_LETTER = "invitation_letter", _("Interview invitation or offer letter")
     OTHER = "other", _("Other")
 
 

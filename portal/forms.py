@@ -39,6 +39,8 @@ class ProfileForm(forms.ModelForm):
             "hukou_city": _("The city of your household registration (户籍), e.g. 洛阳市 or 郑州市."),
         }
 
+    field_order = ["real_name", "id_number", "phone"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["district"].queryset = District.objects.order_by("sort_order")

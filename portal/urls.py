@@ -39,6 +39,7 @@ api_v1 = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("jobs/", include("jobs.urls")),
+    path("", include("apartments.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

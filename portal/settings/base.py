@@ -4,6 +4,7 @@ comes from the environment (django-environ); see README "Production"."""
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -131,6 +132,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "jobs-positions-expire": {"task": "jobs.tasks.positions_expire", "schedule": 3600.0},
+    "stations-no-show": {"task": "apartments.tasks.stays_mark_no_show", "schedule": crontab(hour=6, minute=0)},
+    "stations-job-push": {"task": "apartments.tasks.residents_job_push", "schedule": crontab(hour=8, minute=30)},
+    "stations-follow-up": {"task": "apartments.tasks.follow_ups_run", "schedule": crontab(hour=10, minute=0)},
 }
 
 # --- E-mail and SMS ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
 # the ORM calls that live_server's fixtures and the test's assertions make from that thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,14 +45,28 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture
+def chromium(transactional_db, live_server):
+    """One browser per test, started after the test database is set up and stopped before it
+    is torn down.
+
+    While Playwright's sync API runs, code in the test thread sees another ``contextvars``
+    context, so ``django.db.connections`` hands out other connection objects: a browser kept
+    for the whole session would make pytest-django's setup of later tests miss the serialized
+    database contents (``serialized_rollback`` would silently restore nothing). Hence the
+    function scope, and the database fixtures requested first."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # The connections the test opened belong to Playwright's context; close them
+            # here, or they would stay open and block dropping the test database.
+            connections.close_all()
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ confirm it with the SMS code, fill the profile, upload the degree certificate, c
 the completeness indicator reach 100%.
 
 Fields are found through their labels (``get_by_label``), so the test fails when a label stops
-being associated with its input. Portal strings may still be untranslated, so labels whose text
-comes from the portal's own catalogue are read from the page and then looked up by that text
-(``_by_label``); allauth's Chinese labels are stable and are used as written."""
+being associated with its input. The portal's own labels follow its translation catalogue, so
+their text is read from the page and then looked up by that text (``_by_label``, language-proof);
+allauth's Chinese labels come with allauth and are used as written."""
 
 import datetime as dt
 import re
@@ -74,7 +74,6 @@ def _degree_certificate_png(tmp_path) -> str:
 
 
 def test_graduate_signs_up_by_phone_and_completes_the_profile(live_server, page: Page, snap, tmp_path):
-    from django.db import connection; from portal.models import District; s = getattr(connection, "_test_serialized_contents", None); print("DEBUG districts", District.objects.count(), s is not None and len(s))
     # Home page, in Chinese.
     page.goto(live_server.url + "/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")

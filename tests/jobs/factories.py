@@ -39,9 +39,7 @@ class PositionFactory(factory.django.DjangoModelFactory):
     class Params:
         draft = factory.Trait(status=PositionStatus.DRAFT)
         pending = factory.Trait(status=PositionStatus.PENDING)
-        published = factory.Trait(
-            status=PositionStatus.PUBLISHED, published_at=factory.LazyFunction(timezone.now)
-        )
+        published = factory.Trait(status=PositionStatus.PUBLISHED, published_at=factory.LazyFunction(timezone.now))
         rejected = factory.Trait(
             status=PositionStatus.REJECTED,
             rejection_reason=RejectionReason.INCOMPLETE,

@@ -55,9 +55,13 @@ def test_district_staff_see_only_their_district_in_the_changelist(client_en, que
 
 
 def test_the_pending_filter_is_the_moderation_queue(client_en, queue, staff_1, city_staff):
-    assert [p.pk for p in _staff_client(client_en, staff_1).get(CHANGELIST, {"status__exact": "pending"}).context["cl"].result_list] == [
-        queue["pending_1"].pk
-    ]
+    assert [
+        p.pk
+        for p in _staff_client(client_en, staff_1)
+        .get(CHANGELIST, {"status__exact": "pending"})
+        .context["cl"]
+        .result_list
+    ] == [queue["pending_1"].pk]
     city = _staff_client(client_en, city_staff).get(CHANGELIST, {"status__exact": "pending"})
     assert {p.pk for p in city.context["cl"].result_list} == {queue["pending_1"].pk, queue["pending_2"].pk}
 
@@ -95,7 +99,9 @@ def test_change_page_offers_the_decision_buttons_for_a_pending_position(client_e
 
 
 def test_staff_of_another_district_get_404_on_the_change_page(client_en, queue, staff_2):
-    response = _staff_client(client_en, staff_2).get(reverse("admin:jobs_position_change", args=[queue["pending_1"].pk]))
+    response = _staff_client(client_en, staff_2).get(
+        reverse("admin:jobs_position_change", args=[queue["pending_1"].pk])
+    )
 
     assert response.status_code in (302, 404)
     if response.status_code == 302:  # Django's admin redirects to the index with "does not exist"
@@ -124,7 +130,9 @@ def test_approve_through_the_confirmation_page(client_en, queue, staff_1, employ
 
 
 def test_reject_offers_the_canned_reasons(client_en, queue, staff_1):
-    response = _staff_client(client_en, staff_1).get(reverse("admin:jobs_position_reject", args=[queue["pending_1"].pk]))
+    response = _staff_client(client_en, staff_1).get(
+        reverse("admin:jobs_position_reject", args=[queue["pending_1"].pk])
+    )
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -193,7 +201,11 @@ def _action(client, action, positions):
 def test_bulk_expire_expires_the_published_ones(client_en, queue, staff_1, org_x):
     other_published = PositionFactory(organisation=org_x, published=True)
 
-    response = _action(_staff_client(client_en, staff_1), "expire_selected", [queue["published_1"], other_published, queue["pending_1"]])
+    response = _action(
+        _staff_client(client_en, staff_1),
+        "expire_selected",
+        [queue["published_1"], other_published, queue["pending_1"]],
+    )
 
     statuses = dict(Position.objects.values_list("pk", "status"))
     assert statuses[queue["published_1"].pk] == statuses[other_published.pk] == PositionStatus.EXPIRED
@@ -266,7 +278,9 @@ def test_district_staff_designate_a_base_through_the_service(client_en, org_x, s
     client = _staff_client(client_en, staff_1)
 
     response = client.post(
-        reverse("admin:jobs_traineeshipbase_add"), {"organisation": org_x.pk, "description": "机械类见习基地", "active": "on"}, follow=True
+        reverse("admin:jobs_traineeshipbase_add"),
+        {"organisation": org_x.pk, "description": "机械类见习基地", "active": "on"},
+        follow=True,
     )
 
     assert response.status_code == 200
@@ -279,7 +293,9 @@ def test_district_staff_designate_a_base_through_the_service(client_en, org_x, s
     assert LogEntry.objects.get(user=staff_1).object_id == str(base.pk)
 
 
-def test_district_staff_cannot_designate_in_another_district_or_an_unverified_organisation(client_en, org_y, staff_1, district_1):
+def test_district_staff_cannot_designate_in_another_district_or_an_unverified_organisation(
+    client_en, org_y, staff_1, district_1
+):
     pending = OrganisationFactory(district=district_1)
     client = _staff_client(client_en, staff_1)
 
@@ -296,12 +312,16 @@ def test_revoking_a_base_through_the_change_page(client_en, org_x, staff_1):
     base = TraineeshipBase.objects.get()
     assert base.active is True
 
-    client.post(reverse("admin:jobs_traineeshipbase_change", args=[base.pk]), {"organisation": org_x.pk, "description": ""})
+    client.post(
+        reverse("admin:jobs_traineeshipbase_change", args=[base.pk]), {"organisation": org_x.pk, "description": ""}
+    )
     base.refresh_from_db()
     assert base.active is False
     assert AuditEntry.objects.filter(object_id=str(org_x.pk), reason="traineeship base revoked").exists()
 
-    client.post(reverse("admin:jobs_traineeshipbase_change", args=[base.pk]), {"organisation": org_x.pk, "active": "on"})
+    client.post(
+        reverse("admin:jobs_traineeshipbase_change", args=[base.pk]), {"organisation": org_x.pk, "active": "on"}
+    )
     base.refresh_from_db()
     assert base.active is True
     assert TraineeshipBase.objects.count() == 1
@@ -324,7 +344,9 @@ def test_job_applications_are_scoped_to_the_position_district(client_en, org_x, 
 CHANGELIST_MAX_QUERIES = 12
 
 
-def test_the_moderation_changelist_queries_do_not_grow_with_the_rows(client_en, org_x, staff_1, django_assert_max_num_queries):
+def test_the_moderation_changelist_queries_do_not_grow_with_the_rows(
+    client_en, org_x, staff_1, django_assert_max_num_queries
+):
     client = _staff_client(client_en, staff_1)
 
     def count() -> int:

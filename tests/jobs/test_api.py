@@ -71,19 +71,38 @@ def catalogue(org_x, org_y, district_1):
     base = TraineeshipBaseFactory(organisation__district=district_1)
     return {
         "bearing": PositionFactory(
-            organisation=org_x, published=True, title="轴承工艺工程师", salary_min=6000, salary_max=9000,
-            published_at=timezone.now() - dt.timedelta(days=2), deadline=timezone.localdate() + dt.timedelta(days=30),
+            organisation=org_x,
+            published=True,
+            title="轴承工艺工程师",
+            salary_min=6000,
+            salary_max=9000,
+            published_at=timezone.now() - dt.timedelta(days=2),
+            deadline=timezone.localdate() + dt.timedelta(days=30),
         ),
         "data": PositionFactory(
-            organisation=org_y, published=True, title="Data engineer (数据工程师)", kind=PositionKind.INTERNSHIP,
+            organisation=org_y,
+            published=True,
+            title="Data engineer (数据工程师)",
+            kind=PositionKind.INTERNSHIP,
             description="Pipelines in Python; 生产数据。",
-            industry="big_data", education_level=EducationLevel.JUNIOR_COLLEGE, salary_min=3000, salary_max=4000,
-            published_at=timezone.now() - dt.timedelta(days=1), deadline=timezone.localdate() + dt.timedelta(days=5),
+            industry="big_data",
+            education_level=EducationLevel.JUNIOR_COLLEGE,
+            salary_min=3000,
+            salary_max=4000,
+            published_at=timezone.now() - dt.timedelta(days=1),
+            deadline=timezone.localdate() + dt.timedelta(days=5),
         ),
         "trainee": PositionFactory(
-            organisation=base.organisation, published=True, title="机械设计见习生", kind=PositionKind.TRAINEESHIP,
-            description="结构设计与测试。", industry="equipment",
-            education_level="", salary_min=2000, salary_max=2400, published_at=timezone.now(),
+            organisation=base.organisation,
+            published=True,
+            title="机械设计见习生",
+            kind=PositionKind.TRAINEESHIP,
+            description="结构设计与测试。",
+            industry="equipment",
+            education_level="",
+            salary_min=2000,
+            salary_max=2400,
+            published_at=timezone.now(),
             deadline=timezone.localdate() + dt.timedelta(days=60),
         ),
     }
@@ -199,7 +218,9 @@ def test_apply_with_a_cv_and_a_shared_document_as_multipart(position, graduate_a
     certificate = Document.objects.get(owner=graduate_a, kind=DocumentKind.DEGREE_CERTIFICATE)
 
     response = client_for(graduate_a).post(
-        f"{POSITIONS}{position.pk}/apply/", {"cv": pdf_upload(), "shared_documents": [certificate.pk]}, format="multipart"
+        f"{POSITIONS}{position.pk}/apply/",
+        {"cv": pdf_upload(), "shared_documents": [certificate.pk]},
+        format="multipart",
     )
 
     assert response.status_code == 201, response.json()
@@ -213,16 +234,23 @@ def test_apply_refusals_are_400_with_the_reason(position, graduate_a, graduate_b
     theirs = Document.objects.get(owner=graduate_b)
 
     missing = client_for(incomplete).post(f"{POSITIONS}{position.pk}/apply/", {}, format="json")
-    not_pdf = client_for(graduate_a).post(f"{POSITIONS}{position.pk}/apply/", {"cv": png_upload("cv.png")}, format="multipart")
+    not_pdf = client_for(graduate_a).post(
+        f"{POSITIONS}{position.pk}/apply/", {"cv": png_upload("cv.png")}, format="multipart"
+    )
     not_mine = client_for(graduate_a).post(
         f"{POSITIONS}{position.pk}/apply/", {"shared_documents": [theirs.pk]}, format="json"
     )
-    bad_body = client_for(graduate_a).post(f"{POSITIONS}{position.pk}/apply/", {"shared_documents": "all"}, format="json")
+    bad_body = client_for(graduate_a).post(
+        f"{POSITIONS}{position.pk}/apply/", {"shared_documents": "all"}, format="json"
+    )
 
     assert missing.status_code == 400
     assert any(m.startswith("Your profile is missing") for m in missing.json()["non_field_errors"])
     assert (not_pdf.status_code, not_pdf.json()) == (400, {"non_field_errors": ["The CV must be a PDF file."]})
-    assert (not_mine.status_code, not_mine.json()) == (400, {"non_field_errors": ["You can only share your own documents."]})
+    assert (not_mine.status_code, not_mine.json()) == (
+        400,
+        {"non_field_errors": ["You can only share your own documents."]},
+    )
     assert bad_body.status_code == 400 and "shared_documents" in bad_body.json()
     assert not JobApplication.objects.exists()
 
@@ -403,8 +431,12 @@ def test_invite_through_the_api(application, employer_x):
     url = f"{EMPLOYER_APPLICATIONS}{application.pk}/invite/"
     when = (timezone.now() + dt.timedelta(days=3)).isoformat()
 
-    created = api.post(url, {"starts_at": when, "online_link": "https://meeting.example.com/7", "note": "线上面试"}, format="json")
-    past = api.post(url, {"starts_at": (timezone.now() - dt.timedelta(days=1)).isoformat(), "place": "会议室"}, format="json")
+    created = api.post(
+        url, {"starts_at": when, "online_link": "https://meeting.example.com/7", "note": "线上面试"}, format="json"
+    )
+    past = api.post(
+        url, {"starts_at": (timezone.now() - dt.timedelta(days=1)).isoformat(), "place": "会议室"}, format="json"
+    )
     nowhere = api.post(url, {"starts_at": when}, format="json")
     garbage = api.post(url, {"starts_at": "soon", "place": "会议室"}, format="json")
 
@@ -413,7 +445,10 @@ def test_invite_through_the_api(application, employer_x):
     application.refresh_from_db()
     assert application.status == ApplicationStatus.INTERVIEW
     assert (past.status_code, past.json()) == (400, {"non_field_errors": ["The interview must be in the future."]})
-    assert (nowhere.status_code, nowhere.json()) == (400, {"non_field_errors": ["Give a place or an online meeting link."]})
+    assert (nowhere.status_code, nowhere.json()) == (
+        400,
+        {"non_field_errors": ["Give a place or an online meeting link."]},
+    )
     assert garbage.status_code == 400 and "starts_at" in garbage.json()
     assert Interview.objects.count() == 1
 
@@ -422,7 +457,10 @@ def test_another_employer_gets_404_on_applications(application, employer_y, grad
     for user in (employer_y, graduate_a):
         api = client_for(user)
         assert api.get(f"{EMPLOYER_APPLICATIONS}{application.pk}/").status_code == 404
-        assert api.post(f"{EMPLOYER_APPLICATIONS}{application.pk}/decide/", {"to": "rejected"}, format="json").status_code == 404
+        assert (
+            api.post(f"{EMPLOYER_APPLICATIONS}{application.pk}/decide/", {"to": "rejected"}, format="json").status_code
+            == 404
+        )
         assert (
             api.post(
                 f"{EMPLOYER_APPLICATIONS}{application.pk}/invite/",
@@ -465,7 +503,17 @@ def test_the_openapi_schema_includes_the_jobs_paths(client):
     ):
         assert path in paths, path
     search_params = {p["name"] for p in paths["/api/v1/positions/"]["get"]["parameters"]}
-    assert {"q", "kind", "district", "industry", "education", "salary_min", "base_only", "ordering", "page"} <= search_params
+    assert {
+        "q",
+        "kind",
+        "district",
+        "industry",
+        "education",
+        "salary_min",
+        "base_only",
+        "ordering",
+        "page",
+    } <= search_params
     # The detail and apply routes do not pretend to take the search filters.
     assert "q" not in {p["name"] for p in paths["/api/v1/positions/{id}/apply/"]["post"].get("parameters", [])}
 
@@ -506,11 +554,15 @@ def test_employer_application_list_queries_do_not_grow(position, employer_x):
 
     for _ in range(3):
         graduate = ProfileFactory(complete=True).user
-        Document.objects.create(owner=graduate, kind=DocumentKind.DEGREE_CERTIFICATE, content_type="image/png", size=1, file="x.png")
+        Document.objects.create(
+            owner=graduate, kind=DocumentKind.DEGREE_CERTIFICATE, content_type="image/png", size=1, file="x.png"
+        )
         services.job_application_submit(position=position, applicant=graduate)
     few = count()
     for _ in range(12):
         graduate = ProfileFactory(complete=True).user
-        Document.objects.create(owner=graduate, kind=DocumentKind.DEGREE_CERTIFICATE, content_type="image/png", size=1, file="x.png")
+        Document.objects.create(
+            owner=graduate, kind=DocumentKind.DEGREE_CERTIFICATE, content_type="image/png", size=1, file="x.png"
+        )
         services.job_application_submit(position=position, applicant=graduate)
     assert count() == few

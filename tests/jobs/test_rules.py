@@ -18,14 +18,20 @@ COMPLETE = Completeness(percent=100)
 
 
 def _position(**kwargs):
-    defaults = {"status": PositionStatus.PUBLISHED, "deadline": TODAY + dt.timedelta(days=10), "education_level": EducationLevel.BACHELOR}
+    defaults = {
+        "status": PositionStatus.PUBLISHED,
+        "deadline": TODAY + dt.timedelta(days=10),
+        "education_level": EducationLevel.BACHELOR,
+    }
     defaults.update(kwargs)
     return Position(**defaults)
 
 
 def _check(position=None, completeness=COMPLETE, education=EducationLevel.BACHELOR, today=TODAY):
     with translation.override("en"):
-        result = can_apply(position=position or _position(), completeness=completeness, education_level=education, today=today)
+        result = can_apply(
+            position=position or _position(), completeness=completeness, education_level=education, today=today
+        )
         return result, {c.code: (c.passed, str(c.message)) for c in result.criteria}
 
 
@@ -112,4 +118,3 @@ def test_every_failure_is_reported_at_once():
 
     assert [c.code for c in result.failures] == ["position_open", "profile_complete", "education"]
     assert result.as_dict()["eligible"] is False
-

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from jobs import selectors, services
 from jobs.constants import ApplicationStatus, PositionKind, PositionStatus
+from jobs.models import Position
 from jobs.selectors import PositionFilters, positions_search
 from portal.constants import EducationLevel, Industry
 from portal.models import Parameter
@@ -35,28 +36,62 @@ def catalogue(district_1, district_2):
     TraineeshipBaseFactory(organisation=base_org)
     p = {
         "bearing": PositionFactory(
-            organisation=bearings, published=True, published_at=NOW - dt.timedelta(days=3), deadline=_days(30),
-            kind=PositionKind.JOB, title="轴承工艺工程师", description="精密轴承生产工艺优化。",
-            industry=Industry.BEARINGS, education_level=EducationLevel.BACHELOR, majors="机械工程,材料科学与工程",
-            salary_min=6000, salary_max=9000,
+            organisation=bearings,
+            published=True,
+            published_at=NOW - dt.timedelta(days=3),
+            deadline=_days(30),
+            kind=PositionKind.JOB,
+            title="轴承工艺工程师",
+            description="精密轴承生产工艺优化。",
+            industry=Industry.BEARINGS,
+            education_level=EducationLevel.BACHELOR,
+            majors="机械工程,材料科学与工程",
+            salary_min=6000,
+            salary_max=9000,
         ),
         "data": PositionFactory(
-            organisation=data_co, published=True, published_at=NOW - dt.timedelta(days=2), deadline=_days(10),
-            kind=PositionKind.INTERNSHIP, title="Data analyst intern (数据分析实习生)",
-            description="Production data with Python and SQL; 生产数据分析。", industry=Industry.BIG_DATA,
-            education_level=EducationLevel.JUNIOR_COLLEGE, majors="统计学", salary_min=2500, salary_max=3000,
+            organisation=data_co,
+            published=True,
+            published_at=NOW - dt.timedelta(days=2),
+            deadline=_days(10),
+            kind=PositionKind.INTERNSHIP,
+            title="Data analyst intern (数据分析实习生)",
+            description="Production data with Python and SQL; 生产数据分析。",
+            industry=Industry.BIG_DATA,
+            education_level=EducationLevel.JUNIOR_COLLEGE,
+            majors="统计学",
+            salary_min=2500,
+            salary_max=3000,
             work_address="洛阳市涧西区建设路 2 号",
         ),
         "trainee": PositionFactory(
-            organisation=base_org, published=True, published_at=NOW - dt.timedelta(days=1), deadline=_days(60),
-            kind=PositionKind.TRAINEESHIP, title="机械设计见习生", description="结构设计与测试，导师带教。",
-            industry=Industry.EQUIPMENT, education_level="", majors="", salary_min=2000, salary_max=2400,
+            organisation=base_org,
+            published=True,
+            published_at=NOW - dt.timedelta(days=1),
+            deadline=_days(60),
+            kind=PositionKind.TRAINEESHIP,
+            title="机械设计见习生",
+            description="结构设计与测试，导师带教。",
+            industry=Industry.EQUIPMENT,
+            education_level="",
+            majors="",
+            salary_min=2000,
+            salary_max=2400,
         ),
         "software": PositionFactory(
-            organisation=heavy, published=True, published_at=NOW, deadline=_days(5),
-            kind=PositionKind.JOB, title="Software Engineer (嵌入式软件工程师)", description="Embedded software.",
-            industry=Industry.ROBOTS, education_level=EducationLevel.MASTER, majors="软件工程",
-            salary_min=8000, salary_max=None, work_address="洛阳市涧西区建设路 206 号",
+            organisation=heavy,
+            published=True,
+            published_at=NOW,
+            deadline=_days(5),
+            kind=PositionKind.JOB,
+            title="Software Engineer (嵌入式软件工程师)",
+            description="Embedded software.",
+            industry=Industry.ROBOTS,
+            education_level=EducationLevel.MASTER,
+            majors="软件工程",
+            salary_min=8000,
+            salary_max=None,
+            work_address="洛阳市涧西区建设路 206 号",
         ),
     }
     hidden_words = {"title": "轴承 engineer 数据 见习 Python", "description": "轴承 Engineer 数据分析"}
@@ -75,7 +110,10 @@ def catalogue(district_1, district_2):
 def _titles(catalogue, **filters):
     p, _hidden = catalogue
     names = {v.pk: k for k, v in p.items()}
-    return [names.get(pk, f"hidden:{pk}") for pk in positions_search(filters=PositionFilters(**filters)).values_list("pk", flat=True)]
+    return [
+        names.get(pk, f"hidden:{pk}")
+        for pk in positions_search(filters=PositionFilters(**filters)).values_list("pk", flat=True)
+    ]
 
 
 def test_without_words_every_open_published_position_newest_first(catalogue):
@@ -179,7 +217,15 @@ def test_positions_without_pay_sort_last_by_salary(catalogue, district_1):
 def test_hidden_positions_never_show_whatever_the_words_or_filters(catalogue):
     _p, hidden = catalogue
     hidden_ids = {h.pk for h in hidden}
-    for filters in ({}, {"q": "轴承"}, {"q": "engineer"}, {"q": "数据分析"}, {"sort": "deadline"}, {"sort": "salary"}, {"district": "luolong"}):
+    for filters in (
+        {},
+        {"q": "轴承"},
+        {"q": "engineer"},
+        {"q": "数据分析"},
+        {"sort": "deadline"},
+        {"sort": "salary"},
+        {"district": "luolong"},
+    ):
         found = set(positions_search(filters=PositionFilters(**filters)).values_list("pk", flat=True))
         assert not found & hidden_ids, filters
     for h in hidden:
@@ -237,7 +283,9 @@ def test_member_sees_only_the_positions_and_applications_of_their_organisations(
     assert selectors.applications_of(user=employer_y).count() == 0
 
 
-def test_history_of_many_applications_in_one_query(position, position_y, employer_x, graduate_a, django_assert_num_queries):
+def test_history_of_many_applications_in_one_query(
+    position, position_y, employer_x, graduate_a, django_assert_num_queries
+):
     first = services.job_application_submit(position=position, applicant=graduate_a)
     second = services.job_application_submit(position=position_y, applicant=graduate_a)
     services.job_application_mark_viewed(application=first, actor=employer_x)
@@ -246,7 +294,10 @@ def test_history_of_many_applications_in_one_query(position, position_y, employe
     with django_assert_num_queries(1):  # the content type is cached
         history = selectors.history_for([first, second])
 
-    assert [(h.from_status, h.to_status) for h in history[first.pk]] == [("submitted", "viewed"), ("viewed", "rejected")]
+    assert [(h.from_status, h.to_status) for h in history[first.pk]] == [
+        ("submitted", "viewed"),
+        ("viewed", "rejected"),
+    ]
     assert history.get(second.pk, []) == []
     assert selectors.history_for([]) == {}
 
@@ -334,6 +385,72 @@ def test_a_new_target_takes_effect_from_its_date(city_staff):
 
 
 def test_hired_status_counts_once_per_application(year_of_figures, city_staff):
-    assert selectors.job_statistics(user=city_staff).hires_total == JobApplicationFactory._meta.model.objects.filter(
-        status=ApplicationStatus.HIRED
-    ).count()
+    assert (
+        selectors.job_statistics(user=city_staff).hires_total
+        == JobApplicationFactory._meta.model.objects.filter(status=ApplicationStatus.HIRED).count()
+    )
+
+
+# --- The search column and its indexes ---------------------------------------------------------
+
+
+def test_search_text_is_stored_in_lower_case(org_x):
+    position = PositionFactory(organisation=org_x, title="Senior CAD Engineer 轴承")
+
+    assert "senior cad engineer 轴承" in position.search_text
+    assert position.search_text == position.search_text.lower()
+    assert [p.pk for p in positions_search(filters=PositionFilters(q="cAd"))] == []  # not published
+    position.status = PositionStatus.PUBLISHED
+    position.save(update_fields=["status"])
+    assert [p.pk for p in positions_search(filters=PositionFilters(q="cAd EnGiNeEr"))] == [position.pk]
+
+
+def test_the_migration_lowers_the_search_text_of_existing_rows(org_x):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("jobs.migrations.0005_search_text_lower")
+    position = PositionFactory(organisation=org_x)
+    Position = position._meta.model
+    Position.objects.filter(pk=position.pk).update(search_text="Old UPPER Text 轴承")
+
+    migration.lower_existing(apps, None)
+
+    assert Position.objects.get(pk=position.pk).search_text == "old upper text 轴承"
+
+
+def _plan(queryset, *disabled) -> str:
+    from django.db import connection
+
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        for setting in disabled:
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_the_trigram_index_serves_words_of_three_characters_or_more(catalogue):
+    # A handful of rows never needs an index; with scans and plain index scans switched
+    # off, only an index that matches the search expression can answer: the trigram index
+    # on the lower-case column (the selector's LIKE must not wrap the column in UPPER()).
+    search_sql = str(positions_search(filters=PositionFilters(q="工程师")).query)
+    plan = _plan(
+        Position.objects.filter(search_text__contains="工程师").values("pk"), "enable_seqscan", "enable_indexscan"
+    )
+
+    assert "position_search_trgm" in plan
+    assert "UPPER(" not in search_sql
+    assert (
+        '"jobs_position"."search_text"::text LIKE' in search_sql or '"jobs_position"."search_text" LIKE' in search_sql
+    )
+
+
+@pytest.mark.postgres
+def test_the_salary_order_is_read_from_its_index(catalogue):
+    plan = _plan(positions_search(filters=PositionFilters(sort="salary"))[:20], "enable_seqscan")
+
+    assert "position_published_pay" in plan
+    assert "Sort Key" not in plan.split("Limit")[1].split("Index Scan")[0]

@@ -46,7 +46,9 @@ def _data(district, **overrides):
 
 def _transitions(obj):
     return list(
-        AuditEntry.objects.filter(action=AuditAction.TRANSITION, object_id=str(obj.pk), content_type__model=obj._meta.model_name)
+        AuditEntry.objects.filter(
+            action=AuditAction.TRANSITION, object_id=str(obj.pk), content_type__model=obj._meta.model_name
+        )
         .order_by("created_at", "id")
         .values_list("from_status", "to_status")
     )
@@ -260,7 +262,9 @@ def test_rejected_position_is_edited_resubmitted_and_published(org_x, employer_x
     services.position_reject(position=position, actor=staff_1, reason_code=RejectionReason.INCOMPLETE)
 
     services.position_update(
-        position=position, actor=employer_x, data={"title": "精密轴承工艺工程师", "description": "完整的岗位职责和要求。"}
+        position=position,
+        actor=employer_x,
+        data={"title": "精密轴承工艺工程师", "description": "完整的岗位职责和要求。"},
     )
     position.refresh_from_db()
     assert position.title == "精密轴承工艺工程师"
@@ -431,7 +435,9 @@ def test_graduate_applies_and_the_employer_is_told(
     position, graduate_a, employer_x, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        application = services.job_application_submit(position=position, applicant=graduate_a, cover_note="  我想试试。 ")
+        application = services.job_application_submit(
+            position=position, applicant=graduate_a, cover_note="  我想试试。 "
+        )
 
     assert (application.position, application.applicant, application.status) == (position, graduate_a, "submitted")
     assert application.cover_note == "我想试试。"
@@ -772,7 +778,11 @@ def test_the_invitation_is_a_record_other_programmes_read(application, employer_
     when = _future(5)
 
     interview = services.job_application_invite(
-        application=application, actor=employer_x, starts_at=when, online_link="https://meeting.example.com/123", note="请准备简历"
+        application=application,
+        actor=employer_x,
+        starts_at=when,
+        online_link="https://meeting.example.com/123",
+        note="请准备简历",
     )
 
     assert (interview.application, interview.starts_at, interview.invited_by) == (application, when, employer_x)

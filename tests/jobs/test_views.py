@@ -143,7 +143,9 @@ def test_detail_page_of_a_position_not_published_is_404(client_en, org_x, gradua
 
 def test_bases_and_their_catalogue(client_en, district_1):
     base = TraineeshipBaseFactory(organisation__district=district_1, organisation__name="洛阳见习基地机械厂")
-    PositionFactory(organisation=base.organisation, published=True, kind=PositionKind.TRAINEESHIP, title="质量管理见习生")
+    PositionFactory(
+        organisation=base.organisation, published=True, kind=PositionKind.TRAINEESHIP, title="质量管理见习生"
+    )
     revoked = TraineeshipBaseFactory(organisation__district=district_1, active=False)
 
     listing = _text(client_en.get(reverse("jobs:bases")))
@@ -213,7 +215,9 @@ def test_sharing_someone_else_s_document_is_refused(client_en, position, graduat
     theirs = Document.objects.get(owner=graduate_b)
     client_en.force_login(graduate_a)
 
-    response = client_en.post(reverse("jobs:apply", args=[position.pk]), {"shared_documents": [str(theirs.pk)]}, follow=True)
+    response = client_en.post(
+        reverse("jobs:apply", args=[position.pk]), {"shared_documents": [str(theirs.pk)]}, follow=True
+    )
 
     assert response.status_code == 200
     assert _messages(response)  # "not one of the available choices"
@@ -356,7 +360,10 @@ def test_employer_creates_edits_and_submits_a_position(client_en, org_x, employe
     assert response["Location"] == reverse("jobs:employer_position", args=[position.pk])
     assert (position.status, position.created_by) == (PositionStatus.DRAFT, employer_x)
 
-    edit = client_en.post(reverse("jobs:employer_position", args=[position.pk]), _position_post(district_1, title="数据分析实习生（暑期）"))
+    edit = client_en.post(
+        reverse("jobs:employer_position", args=[position.pk]),
+        _position_post(district_1, title="数据分析实习生（暑期）"),
+    )
     assert edit.status_code == 302
     position.refresh_from_db()
     assert position.title == "数据分析实习生（暑期）"
@@ -375,12 +382,18 @@ def test_employer_creates_edits_and_submits_a_position(client_en, org_x, employe
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"salary_min": "5000", "salary_max": "4000"}, "salary_max", "The upper end of the pay range is below the lower end."),
+        (
+            {"salary_min": "5000", "salary_max": "4000"},
+            "salary_max",
+            "The upper end of the pay range is below the lower end.",
+        ),
         ({"deadline": "2020-01-01"}, "deadline", "The application deadline is in the past."),
         ({"title": ""}, "title", "This field is required."),
     ],
 )
-def test_position_form_errors_are_shown_on_the_field(client_en, org_x, employer_x, district_1, overrides, field, message):
+def test_position_form_errors_are_shown_on_the_field(
+    client_en, org_x, employer_x, district_1, overrides, field, message
+):
     client_en.force_login(employer_x)
 
     response = client_en.post(reverse("jobs:position_create", args=[org_x.pk]), _position_post(district_1, **overrides))
@@ -429,11 +442,16 @@ def test_employer_closes_a_published_position(client_en, position, employer_x):
     assert again.status_code == 200 and _messages(again)
 
 
-def test_unknown_position_action_is_404_and_published_positions_are_not_edited(client_en, position, employer_x, district_1):
+def test_unknown_position_action_is_404_and_published_positions_are_not_edited(
+    client_en, position, employer_x, district_1
+):
     client_en.force_login(employer_x)
 
     assert client_en.post(reverse("jobs:position_action", args=[position.pk, "publish"])).status_code == 404
-    assert client_en.post(reverse("jobs:employer_position", args=[position.pk]), _position_post(district_1)).status_code == 403
+    assert (
+        client_en.post(reverse("jobs:employer_position", args=[position.pk]), _position_post(district_1)).status_code
+        == 403
+    )
     position.refresh_from_db()
     assert position.status == PositionStatus.PUBLISHED
 
@@ -546,7 +564,9 @@ def test_decline_with_a_message(client_en, application, employer_x, graduate_a):
 def test_an_illegal_decision_is_a_message_not_a_crash(client_en, application, employer_x):
     client_en.force_login(employer_x)
 
-    response = client_en.post(reverse("jobs:employer_application", args=[application.pk]), {"form": "decision", "decision": "hired"})
+    response = client_en.post(
+        reverse("jobs:employer_application", args=[application.pk]), {"form": "decision", "decision": "hired"}
+    )
 
     assert response.status_code == 200
     assert any("cannot go from" in m for m in _messages(response))
@@ -653,7 +673,9 @@ APPLICANTS_MAX_QUERIES = 6
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
-def test_search_page_queries_do_not_grow_with_the_rows(client, org_x, org_y, graduate_a, signed_in, django_assert_max_num_queries):
+def test_search_page_queries_do_not_grow_with_the_rows(
+    client, org_x, org_y, graduate_a, signed_in, django_assert_max_num_queries
+):
     if signed_in:
         client.force_login(graduate_a)
     url = reverse("jobs:search") + "?q=工程师&sort=salary"
@@ -678,7 +700,9 @@ def test_applicant_list_queries_do_not_grow_with_the_rows(client, position, empl
         for _ in range(n):
             graduate = ProfileFactory(complete=True).user
             certificate = add_degree_certificate(graduate)
-            application = services.job_application_submit(position=position, applicant=graduate, shared_document_ids=[certificate.pk], cv_upload=pdf_upload())
+            application = services.job_application_submit(
+                position=position, applicant=graduate, shared_document_ids=[certificate.pk], cv_upload=pdf_upload()
+            )
             assert application.cv_id
 
     client.force_login(employer_x)
@@ -723,3 +747,16 @@ def test_the_employer_dashboard_queries_do_not_grow_with_the_positions(client, o
         PositionFactory(organisation=org_x)
     assert _queries(client, url) == few
 
+
+def test_the_search_form_keeps_the_chosen_filters(client_en, position):
+    response = client_en.get(
+        reverse("jobs:search"), {"district": "jianxi", "sort": "deadline", "kind": "job", "q": "轴承"}
+    )
+
+    content = response.content.decode()
+    assert '<option value="jianxi" selected>' in content
+    assert '<option value="deadline" selected>' in content
+    assert '<option value="job" selected>' in content
+    assert '<option value="luolong">' in content
+    assert 'name="q"' in content and 'value="轴承"' in content
+    assert '<label for="id_district">' in content and 'id="id_district"' in content
