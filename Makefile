@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help run test check lint format messages worker beat bench browsers clean
+.PHONY: help run test check lint format messages worker beat bench bench-search browsers clean
 
 help: ## Show this list of targets
 	@echo "Luoyang youth talent portal"
@@ -90,6 +90,10 @@ beat: $(VENV)/.requirements ## Run Celery beat, the scheduler (exactly one per d
 bench: $(VENV)/.requirements-dev ## Benchmarks: pages under gunicorn, delivery tasks through Redis + a worker
 	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_tasks.py
+
+bench-search: $(VENV)/.requirements-dev ## Job search under load vs a baseline (needs DATABASE_URL=postgres://...)
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://... (the search benchmark needs PostgreSQL)." >&2; exit 1; }
+	$(PY) bench/bench_search.py
 
 browsers: ## Install Debian's Chromium for the browser tests (as root, when missing)
 	@if [ -x /usr/bin/chromium ]; then echo "/usr/bin/chromium is installed."; \

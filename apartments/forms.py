@@ -8,7 +8,13 @@ from apartments.constants import FollowUpOutcome
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker. Its value must be ISO (YYYY-MM-DD) whatever the language:
+    the Chinese input formats would render 2026/05/01, which the picker drops."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs=attrs, format=format)
 
 
 class BookingForm(forms.Form):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.rules import RuleResult
@@ -31,14 +32,21 @@ class StationParams:
     booking_min_hours: int
 
 
-def _years_between(start: dt.date, end: dt.date) -> float:
-    return (end - start).days / 365.25
+def _years_later(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` later (or earlier); 29 February falls on the 28th.
+    Counting by the calendar keeps "exactly two years ago" inside whatever leap days lie
+    between."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def station_eligibility(
     *, facts: StationFacts, params: StationParams, check_in: dt.date, nights: int, now: dt.datetime
 ) -> RuleResult:
     """One line per criterion, with the values used; the result stores the parameters."""
+    now = timezone.localtime(now)  # the day and the 14:00 check-in are Luoyang's
     today = now.date()
     result = RuleResult(
         parameters={
@@ -61,7 +69,7 @@ def station_eligibility(
     if facts.graduation_date is None:
         result.add("graduation", False, _("Graduation date: not filled in your profile"))
     elif facts.graduation_date > today:
-        soon = _years_between(today, facts.graduation_date) <= 1
+        soon = facts.graduation_date <= _years_later(today, 1)
         result.add(
             "graduation",
             soon,
@@ -69,8 +77,7 @@ def station_eligibility(
             % {"date": facts.graduation_date.strftime("%Y-%m")},
         )
     else:
-        years = _years_between(facts.graduation_date, today)
-        ok = years <= params.graduation_years
+        ok = facts.graduation_date >= _years_later(today, -params.graduation_years)
         result.add(
             "graduation",
             ok,

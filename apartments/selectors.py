@@ -118,18 +118,30 @@ def stays_for_staff(*, user: User) -> QuerySet[Stay]:
 
 
 def staff_day_board(*, user: User, today: dt.date) -> dict:
-    """Arrivals, departures and occupancy for the stations a staff member serves."""
-    stays = stays_for_staff(user=user)
+    """Arrivals, departures and occupancy tonight for the stations a staff member serves.
+    Five queries however many guests: the stays once for arrivals and once for the guests
+    in house (departures are the in-house guests whose last night is behind them), the
+    stations, their night rows and their closures."""
+    stays = stays_for_staff(user=user).order_by("station__name", "check_in", "id")
+    arrivals = list(stays.filter(status=StayStatus.BOOKED, check_in=today))
+    in_house = list(stays.filter(status=StayStatus.CHECKED_IN))
+    departures = [s for s in in_house if s.check_out <= today]
     stations = list(scope_to_districts(Station.objects.filter(active=True).select_related("district"), user))
     booked = dict(StationNight.objects.filter(station__in=stations, date=today).values_list("station_id", "booked"))
+    closed = set(StationClosure.objects.filter(station__in=stations, date=today).values_list("station_id", flat=True))
     for station in stations:
         station.booked_tonight = booked.get(station.pk, 0)
-        station.occupancy_pct = round(100 * station.booked_tonight / station.beds) if station.beds else 0
-    departures = [s for s in stays.filter(status=StayStatus.CHECKED_IN, check_in__lte=today) if s.check_out <= today + dt.timedelta(days=0)]
+        station.closed_tonight = station.pk in closed
+        station.free_tonight = 0 if station.closed_tonight else max(0, station.beds - station.booked_tonight)
+        station.occupancy_pct = min(100, round(100 * station.booked_tonight / station.beds)) if station.beds else 0
+        station.arrivals_today = sum(1 for s in arrivals if s.station_id == station.pk)
+        station.departures_today = sum(1 for s in departures if s.station_id == station.pk)
+        station.in_house = sum(1 for s in in_house if s.station_id == station.pk)
     return {
-        "arrivals": list(stays.filter(status=StayStatus.BOOKED, check_in=today)),
+        "today": today,
+        "arrivals": arrivals,
         "departures": departures,
-        "in_house": list(stays.filter(status=StayStatus.CHECKED_IN)),
+        "in_house": in_house,
         "stations": stations,
     }
 
@@ -144,50 +156,66 @@ def follow_up_call_tasks(*, user: User) -> QuerySet[FollowUp]:
 
 def station_statistics(*, user: User, year: int) -> list[dict]:
     """Stays, nights used, occupancy and the share of followed-up residents who found work
-    in Luoyang, by district and month."""
+    in Luoyang, by district and month (of check-in for stays and answers, of the night for
+    occupancy). Each row carries the counts behind its percentages, so pages can add rows
+    up into yearly or district totals without averaging percentages."""
     stays = scope_to_districts(Stay.objects.filter(check_in__year=year), user, "station__district").filter(
         status__in=[StayStatus.CHECKED_IN, StayStatus.CHECKED_OUT]
     )
     rows = (
         stays.annotate(month=TruncMonth("check_in"))
-        .values("station__district__name", "month")
+        .values_list("station__district__name", "month")
         .annotate(stays=Count("id"), nights=Sum(F("nights") - F("nights_released")))
-        .order_by("month", "station__district__name")
+        .order_by()
     )
-    # Occupancy: beds taken over beds offered (every active bed, every night of the month).
+    stays_by = {(d, m): (n, nights or 0) for d, m, n, nights in rows}
+    # Occupancy: beds taken over beds offered (today's beds of the active stations, every
+    # night of the month). Nights spill into the next month, so a month can have occupancy
+    # without a check-in.
     booked = (
         scope_to_districts(StationNight.objects.filter(date__year=year), user, "station__district")
         .annotate(month=TruncMonth("date"))
         .values_list("station__district__name", "month")
         .annotate(n=Sum("booked"))
+        .order_by()
     )
-    booked_by = {(d, m): n for d, m, n in booked}
+    booked_by = {(d, m): n or 0 for d, m, n in booked}
     beds_by_district = dict(
-        scope_to_districts(Station.objects.filter(active=True), user).values_list("district__name").annotate(n=Sum("beds"))
+        scope_to_districts(Station.objects.filter(active=True), user)
+        .values_list("district__name")
+        .annotate(n=Sum("beds"))
+        .order_by()
     )
     outcomes = (
         scope_to_districts(FollowUp.objects.filter(stay__check_in__year=year).exclude(outcome=""), user, "stay__station__district")
         .annotate(month=TruncMonth("stay__check_in"))
-        .values("stay__station__district__name", "month")
+        .values_list("stay__station__district__name", "month")
         .annotate(
             answered=Count("stay", distinct=True),
             working=Count("stay", filter=Q(outcome=FollowUpOutcome.WORKING_IN_LUOYANG), distinct=True),
         )
+        .order_by()
     )
-    out = {(r["stay__station__district__name"], r["month"]): r for r in outcomes}
+    out = {(d, m): (answered, working) for d, m, answered, working in outcomes}
     result = []
-    for r in rows:
-        key = (r["station__district__name"], r["month"])
-        o_row = out.get(key)
-        offered = beds_by_district.get(key[0], 0) * calendar.monthrange(key[1].year, key[1].month)[1]
+    for key in sorted(set(stays_by) | set(booked_by), key=lambda k: (k[1], k[0])):
+        district, month = key
+        n_stays, nights = stays_by.get(key, (0, 0))
+        answered, working = out.get(key, (0, 0))
+        offered = beds_by_district.get(district, 0) * calendar.monthrange(month.year, month.month)[1]
+        taken = booked_by.get(key, 0)
         result.append(
             {
-                "district": key[0],
-                "month": key[1],
-                "stays": r["stays"],
-                "nights": r["nights"] or 0,
-                "occupancy_pct": round(100 * (booked_by.get(key) or 0) / offered) if offered else 0,
-                "working_pct": round(100 * o_row["working"] / o_row["answered"]) if o_row and o_row["answered"] else None,
+                "district": district,
+                "month": month,
+                "stays": n_stays,
+                "nights": nights,
+                "beds_taken": taken,
+                "beds_offered": offered,
+                "occupancy_pct": min(100, round(100 * taken / offered)) if offered else 0,
+                "answered": answered,
+                "working": working,
+                "working_pct": round(100 * working / answered) if answered else None,
             }
         )
     return result

@@ -5,7 +5,7 @@ job suggestions to residents and follow-up visits."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -199,7 +199,8 @@ def stay_book(
                 user=applicant, station=station, check_in=check_in, nights=nights, invitation_document=invitation_document, now=now
             )
             if not result.eligible:
-                raise ValidationError([str(c.message) for c in result.failures], code="not_eligible")
+                # One error per failed criterion, coded as the rule codes it (hukou, nights, ...).
+                raise ValidationError([ValidationError(str(c.message), code=c.code) for c in result.failures])
             _take_nights(station, _nights(check_in, nights))
             interview = selectors.interviews_for_stay(user=applicant, check_in=check_in, nights=nights).first()
             stay = Stay.objects.create(
@@ -278,12 +279,18 @@ def bed_alert_subscribe(*, user: User, station: Station, start: dt.date, end: dt
 
 
 def bed_alerts_notify(*, station_id: int, dates: Iterable[dt.date]) -> int:
-    """A bed freed on ``dates``: tell waiting subscribers, earliest first, one per free bed."""
-    dates = sorted(set(dates))
+    """A bed freed on each of ``dates`` (a date listed twice: two beds): tell waiting
+    subscribers, earliest first, one per freed bed that is still free. Beds announced by
+    an earlier release are not announced again to the next in line."""
+    freed = Counter(dates)
+    dates = sorted(freed)
     if not dates:
         return 0
     station = Station.objects.get(pk=station_id)
-    free = {n.date: n.free for n in selectors.availability(station=station, start=dates[0], days=(dates[-1] - dates[0]).days + 1)}
+    free = {
+        n.date: min(n.free, freed[n.date])
+        for n in selectors.availability(station=station, start=dates[0], days=(dates[-1] - dates[0]).days + 1)
+    }
     told = 0
     with transaction.atomic():
         alerts = BedAlert.objects.select_for_update().filter(
@@ -312,14 +319,18 @@ def bed_alerts_notify(*, station_id: int, dates: Iterable[dt.date]) -> int:
 
 def residents_job_push(*, today: dt.date | None = None, batch_size: int = 500) -> int:
     """Daily (celery beat): each checked-in resident who has not turned it off gets the
-    positions published since yesterday that match their education and major."""
+    positions published yesterday that match their education and major. Whole calendar
+    days, so a position is suggested once, the morning after it was published."""
     from jobs.constants import PositionStatus
     from jobs.models import Position
 
     today = today or timezone.localdate()
     since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=1), dt.time.min))
+    until = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
     fresh = list(
-        Position.objects.filter(status=PositionStatus.PUBLISHED, published_at__gte=since, deadline__gte=today)
+        Position.objects.filter(
+            status=PositionStatus.PUBLISHED, published_at__gte=since, published_at__lt=until, deadline__gte=today
+        )
         .select_related("organisation")
         .order_by("-published_at")[:200]
     )
@@ -427,7 +438,7 @@ def follow_ups_run(*, today: dt.date | None = None) -> dict[str, int]:
                     context={"station": follow_up.stay.station.name, "link": reverse("apartments:my_stays")},
                 )
             counts["sent"] += 1
-        elif not follow_up.call_task_open and follow_up.sent_at.date() <= today - dt.timedelta(days=answer_days):
+        elif not follow_up.call_task_open and timezone.localdate(follow_up.sent_at) <= today - dt.timedelta(days=answer_days):
             FollowUp.objects.filter(pk=follow_up.pk).update(call_task_open=True)
             counts["call_tasks"] += 1
     return dict(counts)
@@ -459,7 +470,9 @@ def station_close_nights(*, station: Station, actor: User, dates: Iterable[dt.da
         raise PermissionDenied
     dates = sorted(set(dates))
     with transaction.atomic():
-        booked = StationNight.objects.select_for_update().filter(station=station, date__in=dates, booked__gt=0).order_by("date").first()
+        # Lock every night to close, guests or not, as bookings do: a booking of one of
+        # them waits for the closure and then sees it.
+        booked = next((n for n in _lock_nights(station, dates) if n.booked > 0), None)
         if booked:
             raise ValidationError(_("Guests are booked on %(date)s; cancel their stays first.") % {"date": booked.date.isoformat()})
         StationClosure.objects.bulk_create([StationClosure(station=station, date=d, reason=reason) for d in dates], ignore_conflicts=True)

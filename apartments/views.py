@@ -1,9 +1,11 @@
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,17 +38,26 @@ def station(request, pk: int):
     calendar = selectors.availability(station=station, start=today, days=CALENDAR_DAYS)
     context = {"station": station, "calendar": calendar, "alert_form": BedAlertForm(initial={"start": today, "end": today + dt.timedelta(days=2)})}
     if request.user.is_authenticated:
-        form = BookingForm(request.GET or None, letters=_letters(request.user))
+        letters = _letters(request.user)
+        # Dates come back in the query string from "Check these dates" and from a refused booking.
+        form = BookingForm(request.GET if "check_in" in request.GET else None, letters=letters)
+        if not form.is_bound and letters:
+            form.initial["invitation_document"] = str(letters[0].pk)
         context["form"] = form
         if form.is_bound and form.is_valid():
+            check_in, nights = form.cleaned_data["check_in"], form.cleaned_data["nights"]
             letter = _letter(request.user, form.cleaned_data.get("invitation_document"))
-            context["eligibility"] = services.stay_eligibility(
-                user=request.user, station=station, check_in=form.cleaned_data["check_in"],
-                nights=form.cleaned_data["nights"], invitation_document=letter,
-            )
         elif not form.is_bound:
-            context["eligibility"] = services.stay_eligibility(
-                user=request.user, station=station, check_in=today + dt.timedelta(days=1), nights=2,
+            check_in, nights, letter = form.fields["check_in"].initial, form.fields["nights"].initial, (letters[0] if letters else None)
+        else:
+            check_in = None
+        if check_in is not None:
+            context.update(
+                check_in=check_in,
+                nights=nights,
+                eligibility=services.stay_eligibility(
+                    user=request.user, station=station, check_in=check_in, nights=nights, invitation_document=letter
+                ),
             )
     return render(request, "apartments/station.html", context)
 
@@ -60,13 +71,13 @@ def _letter(user, pk):
 @login_required
 @require_POST
 def book(request, pk: int):
+    """Book the chosen nights, or (the "Check these dates" button) show the criteria for them.
+    Either way the page keeps the chosen values; nothing but the booking is a write."""
     station = get_object_or_404(selectors.stations_public(), pk=pk)
     form = BookingForm(request.POST, letters=_letters(request.user))
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for msg in errors:
-                messages.error(request, msg)
-        return redirect("apartments:station", pk=pk)
+    if request.POST.get("action") == "check" or not form.is_valid():
+        # The station page binds these values again and shows the field errors or the criteria.
+        return redirect(_station_with(pk, request.POST))
     try:
         services.stay_book(
             applicant=request.user, station=station, check_in=form.cleaned_data["check_in"],
@@ -74,15 +85,14 @@ def book(request, pk: int):
         )
     except ValidationError as exc:
         _errors(request, exc)
-        return redirect(f"{station_url(pk)}?check_in={form.cleaned_data['check_in']:%Y-%m-%d}&nights={form.cleaned_data['nights']}")
+        return redirect(_station_with(pk, request.POST))
     messages.success(request, _("Your stay is booked. Bring your ID card when you check in."))
     return redirect("apartments:my_stays")
 
 
-def station_url(pk):
-    from django.urls import reverse
-
-    return reverse("apartments:station", args=[pk])
+def _station_with(pk: int, data) -> str:
+    query = urlencode({key: data.get(key, "") for key in ("check_in", "nights", "invitation_document")})
+    return f"{reverse('apartments:station', args=[pk])}?{query}#book-title"
 
 
 @login_required
@@ -109,10 +119,13 @@ def my_stays(request):
     stays = list(selectors.stays_of(user=request.user))
     for stay in stays:
         stay.open_follow_ups = [f for f in stay.follow_ups.all() if not f.outcome and f.sent_at]
+        for f in stay.open_follow_ups:
+            # One form per follow-up: ids must stay unique on the page, names stay the same.
+            f.form = FollowUpForm(auto_id=f"id_follow_up_{f.pk}_%s")
     return render(
         request,
         "apartments/my_stays.html",
-        {"stays": stays, "follow_up_form": FollowUpForm(), "nights_used": selectors.nights_used(user=request.user)},
+        {"stays": stays, "nights_used": selectors.nights_used(user=request.user)},
     )
 
 
@@ -143,7 +156,9 @@ def job_push(request, pk: int):
 def follow_up(request, pk: int):
     follow_up = get_object_or_404(FollowUp.objects.select_related("stay__station"), pk=pk, stay__applicant=request.user)
     form = FollowUpForm(request.POST)
-    if form.is_valid():
+    if follow_up.outcome or follow_up.sent_at is None:  # answered already (or by staff), or not asked yet
+        messages.error(request, _("No follow-up of this stay is waiting for your answer."))
+    elif form.is_valid():
         try:
             services.follow_up_answer(follow_up=follow_up, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:

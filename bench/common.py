@@ -24,6 +24,8 @@ def bench_environment() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.development")
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+    # The production shape: one cache shared by every gunicorn worker (Redis).
+    os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/3")
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
     os.environ.setdefault("SMS_BACKEND", "portal.sms.LocmemSmsBackend")
     # One log line per request or task would measure the terminal, not the portal.

@@ -1,10 +1,12 @@
 """Jobs API under /api/v1/: search and apply for graduates, and /employer/ endpoints for
 members of verified organisations. Serializers validate; services write."""
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import include, path
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -16,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from jobs import selectors, services
-from jobs.constants import ApplicationStatus, PositionKind, SortOrder
+from jobs.constants import SEARCH_CACHE_SECONDS, ApplicationStatus, PositionKind, SortOrder
 from jobs.models import Interview, JobApplication, Position
 from portal import selectors as portal_selectors
 from portal.constants import EducationLevel, Industry
@@ -134,23 +136,42 @@ class PositionViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [AllowAny]
     filter_backends: list = []
 
+    def _filters(self) -> selectors.PositionFilters:
+        if getattr(self, "_search_filters", None) is not None:
+            return self._search_filters
+        params = SearchParams(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        self._search_filters = selectors.PositionFilters(
+            q=data.get("q", ""),
+            kind=data.get("kind", ""),
+            district=data["district"].code if data.get("district") else "",
+            industry=data.get("industry", ""),
+            education=data.get("education", ""),
+            salary_min=data.get("salary_min"),
+            base_only=data.get("base_only", False),
+            sort=data.get("ordering", SortOrder.NEWEST),
+        )
+        return self._search_filters
+
     def get_queryset(self):
         if self.action == "list":
-            params = SearchParams(data=self.request.query_params)
-            params.is_valid(raise_exception=True)
-            data = params.validated_data
-            filters = selectors.PositionFilters(
-                q=data.get("q", ""),
-                kind=data.get("kind", ""),
-                district=data["district"].code if data.get("district") else "",
-                industry=data.get("industry", ""),
-                education=data.get("education", ""),
-                salary_min=data.get("salary_min"),
-                base_only=data.get("base_only", False),
-                sort=data.get("ordering", SortOrder.NEWEST),
-            )
-            return selectors.positions_search(filters=filters)
+            return selectors.positions_search(filters=self._filters())
         return selectors.positions_search(filters=selectors.PositionFilters())
+
+    def list(self, request, *args, **kwargs):
+        # The same for every caller for a short while (SEARCH_CACHE_SECONDS);
+        # the host is in the key because the page links are absolute.
+        key = "api:" + selectors.search_cache_key(
+            filters=self._filters(),
+            page=f"{request.query_params.get('page', '1')}|{request.build_absolute_uri('/')}",
+            language=get_language(),
+        )
+        data = cache.get(key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(key, data, SEARCH_CACHE_SECONDS)
+        return Response(data)
 
     def get_permissions(self):
         if self.action == "apply":

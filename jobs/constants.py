@@ -50,3 +50,8 @@ class SortOrder(models.TextChoices):
     NEWEST = "newest", _("Newest")
     DEADLINE = "deadline", _("Deadline soonest")
     SALARY = "salary", _("Highest salary")
+
+
+# Search results are the same for everyone for a short while: the page and the API serve them
+# from the shared cache, so a newly published position shows within this many seconds.
+SEARCH_CACHE_SECONDS = 30

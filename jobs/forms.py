@@ -1,4 +1,6 @@
 from django import forms
+from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jobs.constants import ApplicationStatus, PositionKind, RejectionReason, SortOrder
@@ -19,6 +21,15 @@ def _blank(choices, label):
     return [("", label), *choices]
 
 
+def _district_choices() -> list[tuple[str, str]]:
+    # Districts change a few times a decade; the search page reads them from the shared cache.
+    return cache.get_or_set(
+        f"portal:district-choices:{get_language()}",
+        lambda: [(d.code, str(d)) for d in District.objects.order_by("sort_order")],
+        300,
+    )
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Keywords"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. 机械 or engineer")}))
@@ -33,9 +44,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = _blank(
-            [(d.code, str(d)) for d in District.objects.order_by("sort_order")], _("All districts")
-        )
+        self.fields["district"].choices = _blank(_district_choices(), _("All districts"))
 
 
 class PositionForm(forms.ModelForm):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet, Value
@@ -66,6 +69,21 @@ def positions_search(*, filters: PositionFilters, today: dt.date | None = None) 
     else:
         qs = qs.order_by("-published_at", "-id")
     return qs
+
+
+def filters_querystring(filters: PositionFilters) -> str:
+    """The filters as a query string (without the page), for pagination links."""
+    params = {k: v for k, v in dataclasses.asdict(filters).items() if v not in ("", None, False)}
+    if params.get("sort") == SortOrder.NEWEST:
+        params.pop("sort")
+    if params.get("base_only"):
+        params["base_only"] = "on"
+    return urlencode(params)
+
+
+def search_cache_key(*, filters: PositionFilters, page: str, language: str) -> str:
+    raw = f"{language}|{page}|{filters_querystring(filters)}|{timezone.localdate().isoformat()}"
+    return "jobs:search:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def position_public(*, pk: int) -> Position | None:

@@ -1,15 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jobs import rules, selectors, services
-from jobs.constants import ApplicationStatus, PositionStatus
+from jobs.constants import SEARCH_CACHE_SECONDS, ApplicationStatus, PositionStatus
 from jobs.forms import ApplicationDecisionForm, ApplyForm, InterviewForm, PositionForm, SearchForm
 from jobs.models import JobApplication, Position, TraineeshipBase
 from portal import selectors as portal_selectors
@@ -45,11 +48,17 @@ def _filters(form: SearchForm) -> selectors.PositionFilters:
 
 def search(request):
     form = SearchForm(request.GET or None)
-    qs = selectors.positions_search(filters=_filters(form))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "jobs/search.html", {"form": form, "page": page, "query": query.urlencode()})
+    filters = _filters(form)
+    page_number = request.GET.get("page") or "1"
+    key = selectors.search_cache_key(filters=filters, page=page_number, language=get_language())
+    results = cache.get(key)
+    if results is None:
+        page = Paginator(selectors.positions_search(filters=filters), PAGE_SIZE).get_page(page_number)
+        results = render_to_string(
+            "jobs/_search_results.html", {"page": page, "query": selectors.filters_querystring(filters)}
+        )
+        cache.set(key, results, SEARCH_CACHE_SECONDS)
+    return render(request, "jobs/search.html", {"form": form, "results": results})
 
 
 def position_detail(request, pk: int):

@@ -34,6 +34,7 @@ portal_patterns = [
 api_v1 = [
     path("", include("portal.api")),
     path("", include("jobs.api")),
+    path("", include("apartments.api")),
 ]
 
 urlpatterns = [

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -682,17 +683,33 @@ def test_search_page_queries_do_not_grow_with_the_rows(
     for i in range(3):
         PositionFactory(organisation=[org_x, org_y][i % 2], published=True, title=f"工程师 {i}")
     client.get(url)  # warm caches (content types, sessions)
+    cache.clear()  # measure the uncached search: the results fragment is cached for a while
     few = _queries(client, url)
 
     for i in range(27):
         PositionFactory(organisation=[org_x, org_y][i % 2], published=True, title=f"工程师 {i + 3}")
+    cache.clear()
     many = _queries(client, url)
 
     assert few == many
     budget = SEARCH_MAX_QUERIES + (3 if signed_in else 0)  # session, user, unread count
+    cache.clear()
     with django_assert_max_num_queries(budget):
         response = client.get(url)
-    assert len(response.context["page"].object_list) == 20
+    assert response.content.decode().count('class="card position-card"') == 20
+
+
+def test_search_results_come_from_the_shared_cache_for_a_while(client, org_x, django_assert_num_queries):
+    url = reverse("jobs:search") + "?q=工程师"
+    PositionFactory(organisation=org_x, published=True, title="工程师 甲")
+    first = client.get(url).content.decode()
+    PositionFactory(organisation=org_x, published=True, title="工程师 乙")
+    with django_assert_num_queries(0):  # anonymous, cached results: no database work at all
+        second = client.get(url).content.decode()
+    assert "工程师 甲" in second and "工程师 乙" not in second  # within SEARCH_CACHE_SECONDS
+    cache.clear()
+    assert "工程师 乙" in client.get(url).content.decode()
+    assert "工程师 甲" in first
 
 
 def test_applicant_list_queries_do_not_grow_with_the_rows(client, position, employer_x, django_assert_max_num_queries):

@@ -1,0 +1,758 @@
+"""Staff admin of the youth stations (青年驿站): stations and their closed nights, stays with
+check-in, check-out, no-show and cancel as buttons, today's board of arrivals and departures,
+the follow-up call tasks and the figures by district and month.
+
+District staff see and run the stations of their own districts; city staff see all. Every
+write goes through ``apartments.services`` (beds, closures, stay transitions, follow-up
+answers); a refusal is a message on the page, never an error page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.http import Http404, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apartments import selectors, services
+from apartments.constants import StayStatus
+from apartments.models import BedAlert, FollowUp, Station, StationClosure, Stay
+from portal import services as portal_services
+from portal.admin import AuditInline, StaffAdmin, StaffInline
+from portal.constants import AuditAction
+from portal.models import District
+from portal.permissions import staff_district_ids
+from portal.services.documents import _reencode_image, sniff_content_type
+
+RelatedOnly = admin.RelatedOnlyFieldListFilter
+
+
+def _error_text(exc: Exception) -> str:
+    return " ".join(getattr(exc, "messages", None) or [str(exc)]).strip() or _("You may not take this decision.")
+
+
+def _profile(user):
+    # Reverse one-to-one: a graduate without a profile raises RelatedObjectDoesNotExist,
+    # an AttributeError.
+    return getattr(user, "profile", None)
+
+
+class RefusalMixin:
+    """A service may refuse part of a save (fewer beds than guests, a night with guests):
+    the refusal is shown as an error and the page stays open instead of claiming success."""
+
+    def _refused(self, request, text: str) -> None:
+        self.message_user(request, text, messages.ERROR)
+        request._apartments_refused = True
+
+    def response_change(self, request, obj):
+        if getattr(request, "_apartments_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_apartments_refused", False):
+            opts = obj._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
+
+
+# --- stations ------------------------------------------------------------------------------------
+
+
+class StationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Station
+        fields = [
+            "district",
+            "name",
+            "kind",
+            "address",
+            "beds",
+            "active",
+            "contact_name",
+            "contact_phone",
+            "description",
+            "house_rules",
+            "photo",
+        ]
+
+    def clean_photo(self):
+        """Photos are decoded and saved again like uploaded documents: EXIF (location,
+        device) and anything appended to the image are dropped, bombs refused."""
+        photo = self.cleaned_data.get("photo")
+        if not isinstance(photo, UploadedFile):
+            return photo  # unchanged, or False when cleared
+        limit = settings.DOCUMENT_MAX_BYTES
+        if photo.size is None or photo.size > limit:
+            raise ValidationError(_("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)})
+        photo.seek(0)
+        data = photo.read(limit + 1)
+        content_type = sniff_content_type(data[:16])
+        if content_type not in ("image/jpeg", "image/png"):
+            raise ValidationError(_("Only JPEG and PNG images are accepted."))
+        data = _reencode_image(data, content_type)
+        extension = "jpg" if content_type == "image/jpeg" else "png"
+        return SimpleUploadedFile(f"station.{extension}", data, content_type=content_type)
+
+
+class ClosureFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.instance.pk and "date" in form.changed_data and not self._should_delete_form(form):
+                # A new night must be checked for guests by the service: add it as a new row.
+                form.add_error("date", _("To close another night, add a new row and delete this one."))
+
+
+class StationClosureInline(StaffInline, admin.TabularInline):
+    """Upcoming closed nights. New ones go through ``station_close_nights``, which refuses a
+    night with guests booked; reopening a night (deleting the row) is always safe."""
+
+    model = StationClosure
+    formset = ClosureFormSet
+    extra = 0
+    fields = ["date", "reason"]
+    verbose_name_plural = gettext_lazy("Closed nights (from today)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(date__gte=timezone.localdate())
+
+    # District staff run the stations of their districts, closures included.
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_portal_staff
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_portal_staff
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_portal_staff
+
+
+@admin.register(Station)
+class StationAdmin(RefusalMixin, StaffAdmin):
+    district_path = "district"
+    district_staff_may_change = True
+    form = StationAdminForm
+    list_display = ["name", "district", "kind", "beds", "active", "contact_name", "contact_phone", "created_at"]
+    list_filter = ["active", "kind", "district"]
+    search_fields = ["name", "address", "contact_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["district"]
+    readonly_fields = ["created_at"]
+    fieldsets = (
+        (None, {"fields": ("district", "name", "kind", "address", "beds", "active")}),
+        (gettext_lazy("Contact"), {"fields": ("contact_name", "contact_phone")}),
+        (gettext_lazy("For guests"), {"fields": ("description", "house_rules", "photo")}),
+        (gettext_lazy("Dates"), {"fields": ("created_at",)}),
+    )
+    inlines = [StationClosureInline]
+    change_list_template = "admin/apartments/station/change_list.html"
+    csv_fields = ["name", "district__name", "kind", "address", "beds", "active", "contact_name", "contact_phone"]
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_portal_staff
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "district":
+            ids = staff_district_ids(request.user)
+            if ids is not None:
+                kwargs["queryset"] = District.objects.filter(pk__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "beds" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        # Beds go through the service, which refuses fewer beds than guests on a night and
+        # moves the capacity of future nights; the other fields are saved as usual.
+        beds = obj.beds
+        obj.beds = Station.objects.values_list("beds", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        try:
+            services.station_set_beds(station=obj, actor=request.user, beds=beds)
+        except (ValidationError, PermissionDenied) as exc:
+            self._refused(request, _("The number of beds was not changed: %(error)s") % {"error": _error_text(exc)})
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StationClosure:
+            super().save_formset(request, form, formset, change)
+            return
+        station = form.instance
+        closures = formset.save(commit=False)
+        for closure in formset.deleted_objects:
+            closure.delete()
+        for closure in closures:
+            if closure.pk:
+                closure.save(update_fields=["reason"])  # the date cannot change (ClosureFormSet)
+                continue
+            try:
+                services.station_close_nights(
+                    station=station, actor=request.user, dates=[closure.date], reason=closure.reason
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                self._refused(
+                    request,
+                    _("The night of %(date)s was not closed: %(error)s")
+                    % {"date": closure.date.isoformat(), "error": _error_text(exc)},
+                )
+
+
+# --- stays ---------------------------------------------------------------------------------------
+
+
+class CheckInForm(forms.Form):
+    id_checked = forms.BooleanField(
+        label=gettext_lazy("I have seen the guest's ID card: the name and number match this booking."),
+        required=True,
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("The graduate sees this reason."),
+    )
+
+
+class NoShowForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=200)
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+def _mark_no_show(*, stay: Stay, actor, reason: str = ""):
+    # apartments.services has only the nightly bulk stays_mark_no_show; staff marking one
+    # stay go through the same transition (the workflow lets staff of the district do it).
+    return portal_services.transition(
+        obj=stay, to=StayStatus.NO_SHOW, actor=actor, reason=reason or _("Marked by staff")
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    title: Any
+    button: Any
+    form: type[forms.Form]
+    run: Any
+    done: Any
+    level: int = messages.SUCCESS
+
+
+DECISIONS = {
+    "check_in": Decision(
+        gettext_lazy("Check in"),
+        gettext_lazy("Check in"),
+        CheckInForm,
+        lambda stay, actor, data: services.stay_check_in(stay=stay, actor=actor),
+        gettext_lazy("%(guest)s is checked in at %(station)s."),
+    ),
+    "check_out": Decision(
+        gettext_lazy("Check out"),
+        gettext_lazy("Check out"),
+        EmptyForm,
+        lambda stay, actor, data: services.stay_check_out(stay=stay, actor=actor),
+        gettext_lazy("%(guest)s is checked out of %(station)s; the follow-up visits are scheduled."),
+    ),
+    "no_show": Decision(
+        gettext_lazy("Mark as no-show"),
+        gettext_lazy("Mark as no-show"),
+        NoShowForm,
+        lambda stay, actor, data: _mark_no_show(stay=stay, actor=actor, reason=data.get("reason", "")),
+        gettext_lazy("%(guest)s is marked as a no-show; the remaining nights are free."),
+        messages.WARNING,
+    ),
+    "cancel": Decision(
+        gettext_lazy("Cancel the booking"),
+        gettext_lazy("Cancel the booking"),
+        CancelForm,
+        lambda stay, actor, data: services.stay_cancel(stay=stay, actor=actor, reason=data["reason"]),
+        gettext_lazy("The booking of %(guest)s is cancelled; the nights are free."),
+        messages.WARNING,
+    ),
+}
+
+
+class FollowUpInline(StaffInline, admin.TabularInline):
+    model = FollowUp
+    extra = 0
+    can_delete = False
+    fields = ["stage", "due_on", "sent_at", "outcome", "employer", "answered_at", "call_task_open"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Stay)
+class StayAdmin(StaffAdmin):
+    """Stays are booked by graduates; staff act on them only through the buttons."""
+
+    district_path = "station__district"
+    list_display = ["guest", "station", "check_in", "nights", "departure", "status"]
+    list_filter = ["status", ("station__district", RelatedOnly), ("station", RelatedOnly), "check_in"]
+    search_fields = ["applicant__profile__real_name", "applicant__email", "applicant__phone", "station__name"]
+    date_hierarchy = "check_in"
+    list_select_related = ["station__district", "applicant__profile"]
+    fields = [
+        "guest",
+        "guest_id_number",
+        "guest_phone",
+        "station",
+        "check_in",
+        "nights",
+        "departure",
+        "status",
+        "job_search_evidence",
+        "eligibility_lines",
+        "nights_released",
+        "job_push",
+        "status_reason",
+        "checked_in_at",
+        "checked_out_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+    inlines = [FollowUpInline, AuditInline]
+    change_form_template = "admin/apartments/stay/change_form.html"
+    change_list_template = "admin/apartments/stay/change_list.html"
+    csv_fields = [
+        "station__name",
+        "station__district__name",
+        "check_in",
+        "nights",
+        "nights_released",
+        "status",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The page is read-only for everyone; decisions are the buttons.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a stay would leave its beds taken: cancel it instead.
+        return False
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = self.get_queryset(request).select_related(
+            "station__district",
+            "applicant__profile",
+            "interview__application__position__organisation",
+            "invitation_document",
+        )
+        try:
+            return queryset.get(pk=int(object_id))
+        except (Stay.DoesNotExist, ValueError, TypeError):
+            return None
+
+    # --- columns and read-only fields
+
+    @admin.display(description=gettext_lazy("guest"), ordering="applicant__profile__real_name")
+    def guest(self, obj):
+        profile = _profile(obj.applicant)
+        return str(profile) if profile else str(obj.applicant)
+
+    @admin.display(description=gettext_lazy("ID number"))
+    def guest_id_number(self, obj):
+        profile = _profile(obj.applicant)
+        return (profile.id_number_masked if profile else "") or "-"
+
+    @admin.display(description=gettext_lazy("contact phone"))
+    def guest_phone(self, obj):
+        profile = _profile(obj.applicant)
+        return (profile.masked_phone if profile and profile.phone else "") or "-"
+
+    @admin.display(description=gettext_lazy("check-out date"))
+    def departure(self, obj):
+        return obj.check_out
+
+    @admin.display(description=gettext_lazy("reason for the stay"))
+    def job_search_evidence(self, obj):
+        return _evidence(obj)
+
+    @admin.display(description=gettext_lazy("eligibility when booked"))
+    def eligibility_lines(self, obj):
+        criteria = (obj.eligibility or {}).get("criteria") or []
+        if not criteria:
+            return "-"
+        lines = [format_html("{} {}", "✓" if c.get("passed") else "✗", c.get("message", "")) for c in criteria]
+        return format_html("<br>".join(["{}"] * len(lines)), *lines)
+
+    # --- decisions
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("today/", view(self.today_view), name="apartments_stay_today"),
+            path("statistics/", view(self.statistics_view), name="apartments_stay_statistics"),
+            path("<int:pk>/check-in/", view(self.check_in_view), name="apartments_stay_check_in"),
+            path("<int:pk>/check-out/", view(self.check_out_view), name="apartments_stay_check_out"),
+            path("<int:pk>/no-show/", view(self.no_show_view), name="apartments_stay_no_show"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name="apartments_stay_cancel"),
+            path("<int:pk>/unmask/", view(self.unmask_view), name="apartments_stay_unmask"),
+        ] + super().get_urls()
+
+    def _get(self, request, pk) -> Stay:
+        if not (request.user.is_active and request.user.is_portal_staff):
+            raise PermissionDenied
+        stay = self.get_object(request, pk)
+        if stay is None:  # another district's stay answers 404, like a missing one
+            raise Http404
+        return stay
+
+    def _back(self, request, stay):
+        if request.POST.get("next") == "today" or request.GET.get("next") == "today":
+            return HttpResponseRedirect(reverse("admin:apartments_stay_today"))
+        return HttpResponseRedirect(reverse("admin:apartments_stay_change", args=[stay.pk]))
+
+    def _decision_page(self, request, stay, decision: str, form, number: str | None = None):
+        spec = DECISIONS[decision]
+        profile = _profile(stay.applicant)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": spec.title,
+            "object": stay,
+            "stay": stay,
+            "decision": decision,
+            "button": spec.button,
+            "form": form,
+            "profile": profile,
+            "guest": self.guest(stay),
+            "evidence": _evidence(stay),
+            "can_unmask": decision == "check_in" and profile is not None and profile.has_id_number,
+            "number": number,
+            "next": request.POST.get("next") or request.GET.get("next") or "",
+        }
+        response = TemplateResponse(request, "admin/apartments/stay/decision.html", context)
+        if number:
+            response["Cache-Control"] = "no-store"
+        return response
+
+    def _decide(self, request, pk, decision: str):
+        stay = self._get(request, pk)
+        spec = DECISIONS[decision]
+        form = spec.form(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                spec.run(stay, request.user, form.cleaned_data)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, _error_text(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request, spec.done % {"guest": self.guest(stay), "station": stay.station.name}, spec.level
+                )
+            return self._back(request, stay)
+        return self._decision_page(request, stay, decision, form)
+
+    def check_in_view(self, request, pk):
+        return self._decide(request, pk, "check_in")
+
+    def check_out_view(self, request, pk):
+        return self._decide(request, pk, "check_out")
+
+    def no_show_view(self, request, pk):
+        return self._decide(request, pk, "no_show")
+
+    def cancel_view(self, request, pk):
+        return self._decide(request, pk, "cancel")
+
+    def unmask_view(self, request, pk):
+        """The full ID number on the check-in page, for comparing with the card: written
+        to the audit trail of the guest's profile by the portal service."""
+        stay = self._get(request, pk)
+        check_in_url = reverse("admin:apartments_stay_check_in", args=[stay.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(check_in_url)
+        profile = _profile(stay.applicant)
+        if profile is None or not profile.has_id_number:
+            self.message_user(request, _("The guest has not entered an ID number in their profile."), messages.WARNING)
+            return HttpResponseRedirect(check_in_url)
+        try:
+            number = portal_services.profile_unmask_id_number(
+                profile=profile, actor=request.user, reason=_("Check-in of station stay %(pk)s") % {"pk": stay.pk}
+            )
+        except PermissionDenied as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(check_in_url)
+        return self._decision_page(request, stay, "check_in", CheckInForm(), number=number)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.user.is_portal_staff:
+            today = timezone.localdate()
+            booked = obj.status == StayStatus.BOOKED
+            context["stay_buttons"] = [
+                (name, DECISIONS[name].button)
+                for name, show in (
+                    ("check_in", booked),
+                    ("check_out", obj.status == StayStatus.CHECKED_IN),
+                    ("no_show", booked and obj.check_in <= today),
+                    ("cancel", booked),
+                )
+                if show
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- today's board and the figures
+
+    def today_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        board = selectors.staff_day_board(user=request.user, today=today)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Today at the youth stations, %(date)s") % {"date": today.isoformat()},
+            **board,
+        }
+        return TemplateResponse(request, "admin/apartments/stay/today.html", context)
+
+    def statistics_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        this_year = timezone.localdate().year
+        try:
+            year = int(request.GET.get("year") or this_year)
+        except ValueError:
+            year = this_year
+        year = max(2021, min(year, this_year + 1))
+        rows = selectors.station_statistics(user=request.user, year=year)
+        peak_stays = max([1] + [r["stays"] for r in rows])
+        districts: dict[str, dict] = {}
+        total = _totals("")
+        for row in rows:
+            row["stays_pct"] = round(100 * row["stays"] / peak_stays)
+            for bucket in (districts.setdefault(row["district"], _totals(row["district"])), total):
+                for key in ("stays", "nights", "beds_taken", "beds_offered", "answered", "working"):
+                    bucket[key] += row[key]
+        by_district = sorted(districts.values(), key=lambda d: -d["stays"])
+        peak_district = max([1] + [d["stays"] for d in by_district])
+        for bucket in [*by_district, total]:
+            bucket["occupancy_pct"] = (
+                min(100, round(100 * bucket["beds_taken"] / bucket["beds_offered"])) if bucket["beds_offered"] else 0
+            )
+            bucket["working_pct"] = round(100 * bucket["working"] / bucket["answered"]) if bucket["answered"] else None
+            bucket["stays_pct"] = round(100 * bucket["stays"] / peak_district)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Youth station figures %(year)d") % {"year": year},
+            "year": year,
+            "years": list(range(this_year + 1, 2020, -1)),
+            "rows": rows,
+            "by_district": by_district,
+            "total": total,
+        }
+        return TemplateResponse(request, "admin/apartments/stay/statistics.html", context)
+
+
+def _totals(name: str) -> dict:
+    return {"district": name, "stays": 0, "nights": 0, "beds_taken": 0, "beds_offered": 0, "answered": 0, "working": 0}
+
+
+def _evidence(stay: Stay):
+    """What shows the graduate came to look for work: the interview invitation in the
+    jobs programme, or the uploaded letter that staff check at check-in."""
+    parts = []
+    interview = stay.interview
+    if interview is not None:
+        position = interview.application.position
+        parts.append(
+            format_html(
+                "{}: {} · {} · {}",
+                _("Interview"),
+                position.title,
+                position.organisation.name,
+                timezone.localtime(interview.starts_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    if stay.invitation_document_id:
+        parts.append(
+            format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}</a>',
+                reverse("portal:document_download", args=[stay.invitation_document_id]),
+                _("Uploaded invitation or offer letter (check it)"),
+            )
+        )
+    if not parts:
+        return "-"
+    return format_html("<br>".join(["{}"] * len(parts)), *parts)
+
+
+# --- follow-up call tasks ------------------------------------------------------------------------
+
+
+class FollowUpAdminForm(forms.ModelForm):
+    class Meta:
+        model = FollowUp
+        fields = ["outcome", "employer", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].required = True
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(RefusalMixin, StaffAdmin):
+    """The follow-up visits; the unanswered ones past their time are the call tasks of the
+    district staff, who record the outcome of the call here."""
+
+    district_path = "stay__station__district"
+    district_staff_may_change = True
+    form = FollowUpAdminForm
+    list_display = ["guest", "station", "stage", "due_on", "sent_at", "call_task_open", "outcome", "answered_at"]
+    list_filter = ["call_task_open", "outcome", "stage", ("stay__station", RelatedOnly)]
+    search_fields = ["stay__applicant__profile__real_name", "stay__station__name", "employer"]
+    date_hierarchy = "due_on"
+    list_select_related = ["stay__station", "stay__applicant__profile"]
+    fields = [
+        "guest",
+        "guest_phone",
+        "stay_link",
+        "stage",
+        "due_on",
+        "sent_at",
+        "call_task_open",
+        "outcome",
+        "employer",
+        "note",
+        "answered_at",
+        "answered_by",
+    ]
+    readonly_fields = [
+        "guest",
+        "guest_phone",
+        "stay_link",
+        "stage",
+        "due_on",
+        "sent_at",
+        "call_task_open",
+        "answered_at",
+        "answered_by",
+    ]
+    change_list_template = "admin/apartments/followup/change_list.html"
+    csv_fields = ["stay__station__name", "stage", "due_on", "sent_at", "outcome", "employer", "answered_at"]
+
+    def has_add_permission(self, request):
+        return False  # follow-ups are scheduled by the check-out
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = self.get_queryset(request).select_related("stay__station", "stay__applicant__profile", "answered_by")
+        try:
+            return queryset.get(pk=int(object_id))
+        except (FollowUp.DoesNotExist, ValueError, TypeError):
+            return None
+
+    @admin.display(description=gettext_lazy("guest"), ordering="stay__applicant__profile__real_name")
+    def guest(self, obj):
+        profile = _profile(obj.stay.applicant)
+        return str(profile) if profile else str(obj.stay.applicant)
+
+    @admin.display(description=gettext_lazy("station"), ordering="stay__station__name")
+    def station(self, obj):
+        return obj.stay.station
+
+    @admin.display(description=gettext_lazy("phone to call"))
+    def guest_phone(self, obj):
+        profile = _profile(obj.stay.applicant)
+        return (profile.phone if profile and profile.phone else obj.stay.applicant.phone) or "-"
+
+    @admin.display(description=gettext_lazy("stay"))
+    def stay_link(self, obj):
+        stay = obj.stay
+        return format_html(
+            '<a href="{}">{} · {} · {}</a>',
+            reverse("admin:apartments_stay_change", args=[stay.pk]),
+            stay.station.name,
+            stay.check_in.isoformat(),
+            stay.get_status_display(),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            # The call page shows the full phone number: opening it is recorded with the
+            # graduate's profile, like opening the profile itself.
+            profile = _profile(obj.stay.applicant)
+            portal_services.audit_record(
+                actor=request.user,
+                action=AuditAction.PII_VIEW,
+                target=profile or obj.stay,
+                reason=_("Follow-up call"),
+                detail={"follow_up": obj.pk, "field": "phone"},
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            row = services.follow_up_answer(
+                follow_up=obj,
+                actor=request.user,
+                outcome=form.cleaned_data["outcome"],
+                employer=form.cleaned_data.get("employer", ""),
+                note=form.cleaned_data.get("note", ""),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            self._refused(request, _error_text(exc))
+            return
+        for field in ("outcome", "employer", "note", "answered_at", "answered_by", "call_task_open"):
+            setattr(obj, field, getattr(row, field))
+
+
+# --- bed alerts ----------------------------------------------------------------------------------
+
+
+@admin.register(BedAlert)
+class BedAlertAdmin(StaffAdmin):
+    """Who waits for a bed, and when they were told: read-only, for city staff."""
+
+    district_path = "station__district"
+    list_display = ["user", "station", "start", "end", "created_at", "notified_at"]
+    list_filter = [("notified_at", admin.EmptyFieldListFilter), "station__district"]
+    search_fields = ["station__name", "user__email", "user__phone"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user", "station"]
+    readonly_fields = ["user", "station", "start", "end", "created_at", "notified_at"]
+    csv_fields = ["station__name", "start", "end", "created_at", "notified_at"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
