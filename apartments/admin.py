@@ -236,11 +236,7 @@ class EmptyForm(forms.Form):
 
 
 def _mark_no_show(*, stay: Stay, actor, reason: str = ""):
-    # apartments.services has only the nightly bulk stays_mark_no_show; staff marking one
-    # stay go through the same transition (the workflow lets staff of the district do it).
-    return portal_services.transition(
-        obj=stay, to=StayStatus.NO_SHOW, actor=actor, reason=reason or _("Marked by staff")
-    )
+    return services.stay_mark_no_show(stay=stay, actor=actor, reason=reason or _("Marked by staff"))
 
 
 @dataclass(frozen=True)

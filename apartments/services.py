@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 
 from apartments import constants as c
 from apartments import rules, selectors
-from apartments.constants import FOLLOW_UP_DAYS, FollowUpOutcome, StayStatus
+from apartments.constants import ACTIVE_STAY_STATES, FOLLOW_UP_DAYS, FollowUpOutcome, StayStatus
 from apartments.models import BedAlert, FollowUp, Station, StationClosure, StationNight, Stay
 from portal import services as portal_services
 from portal import workflow
 from portal.constants import EDUCATION_RANK, DocumentKind
 from portal.models import AuditEntry, Document, User
-from portal.permissions import can_review_district
+from portal.permissions import can_review_district, register_document_reader, register_id_number_reader
 from portal.selectors import parameter_value
 
 S = StayStatus
@@ -39,19 +39,26 @@ def _nights(check_in: dt.date, count: int) -> list[dt.date]:
 def _lock_nights(station: Station, dates: list[dt.date]) -> list[StationNight]:
     """Lock the station's night rows for ``dates`` in date order (creating missing rows
     first). Every booking locks in the same order, so overlapping stays never deadlock."""
+    beds = _current_beds(station)
     StationNight.objects.bulk_create(
-        [StationNight(station=station, date=d, capacity=station.beds) for d in dates], ignore_conflicts=True
+        [StationNight(station=station, date=d, capacity=beds) for d in dates], ignore_conflicts=True
     )
     return list(StationNight.objects.select_for_update().filter(station=station, date__in=dates).order_by("date"))
 
 
+def _current_beds(station: Station) -> int:
+    # Read afresh: staff may have changed the beds since ``station`` was loaded.
+    return Station.objects.values_list("beds", flat=True).get(pk=station.pk)
+
+
 def _take_nights(station: Station, dates: list[dt.date]) -> None:
     rows = _lock_nights(station, dates)
+    beds = _current_beds(station)
     closed = set(StationClosure.objects.filter(station=station, date__in=dates).values_list("date", flat=True))
     for row in rows:
         if row.date in closed:
             raise ValidationError(_("The station is closed on the night of %(date)s.") % {"date": row.date.isoformat()}, code="closed")
-        if row.booked >= min(row.capacity, station.beds):
+        if row.booked >= min(row.capacity, beds):
             raise ValidationError(
                 _("No bed is free on the night of %(date)s. Choose other dates, or ask to be told when a bed frees.")
                 % {"date": row.date.isoformat()},
@@ -123,6 +130,8 @@ def _apply_check_out(stay: Stay, actor, reason):
 
 def _apply_no_show(stay: Stay, actor, reason):
     today = timezone.localdate()
+    if actor is not None and today < stay.check_in:
+        raise ValidationError(_("A guest can be marked as not arrived only from the check-in day on."))
     remaining = [d for d in _nights(stay.check_in, stay.nights) if d >= today]
     _release_nights(stay, remaining)
     forfeit = int(parameter_value(key=c.NO_SHOW_FORFEIT, on=stay.check_in, default=1))
@@ -254,6 +263,11 @@ def stays_mark_no_show(*, today: dt.date | None = None) -> int:
             continue
         count += 1
     return count
+
+
+def stay_mark_no_show(*, stay: Stay, actor: User, reason: str = "") -> AuditEntry:
+    """Staff record that the guest did not arrive (the morning job does it otherwise)."""
+    return portal_services.transition(obj=stay, to=S.NO_SHOW, actor=actor, reason=reason)
 
 
 def stay_set_job_push(*, stay: Stay, actor: User, enabled: bool) -> Stay:
@@ -399,6 +413,9 @@ def follow_up_answer(*, follow_up: FollowUp, actor: User, outcome: str, employer
         raise ValidationError(_("Choose one of the answers.")) from None
     with transaction.atomic():
         row = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if actor.pk == stay.applicant_id and row.outcome:
+            # The graduate answers once (early answers are welcome); staff may correct later.
+            raise ValidationError(_("This follow-up is not waiting for your answer."))
         row.outcome = outcome
         row.employer = (employer or "").strip()[:120]
         row.note = (note or "").strip()
@@ -455,12 +472,24 @@ def station_set_beds(*, station: Station, actor: User, beds: int) -> Station:
     if beds < 1:
         raise ValidationError(_("A station has at least one bed."))
     today = timezone.localdate()
-    with transaction.atomic():
-        too_full = StationNight.objects.select_for_update().filter(station=station, date__gte=today, booked__gt=beds).order_by("date").first()
-        if too_full:
-            raise ValidationError(_("%(n)d guests are booked on %(date)s; cancel stays before reducing the beds.") % {"n": too_full.booked, "date": too_full.date.isoformat()})
-        Station.objects.filter(pk=station.pk).update(beds=beds)
-        StationNight.objects.filter(station=station, date__gte=today).update(capacity=beds)
+    try:
+        with transaction.atomic():
+            # Lock every future night in date order, as bookings do, then decide.
+            nights = list(StationNight.objects.select_for_update().filter(station=station, date__gte=today).order_by("date"))
+            too_full = next((n for n in nights if n.booked > beds), None)
+            if too_full:
+                raise ValidationError(
+                    _("%(n)d guests are booked on %(date)s; cancel stays before reducing the beds.")
+                    % {"n": too_full.booked, "date": too_full.date.isoformat()}
+                )
+            old = Station.objects.values_list("beds", flat=True).get(pk=station.pk)
+            Station.objects.filter(pk=station.pk).update(beds=beds)
+            StationNight.objects.filter(station=station, date__gte=today).update(capacity=beds)
+            portal_services.audit_record(
+                actor=actor, action="decision", target=station, reason=f"beds {old} → {beds}", detail={"beds": [old, beds]}
+            )
+    except IntegrityError as exc:  # a booking committed a night beyond the new beds meanwhile
+        raise ValidationError(_("Guests booked meanwhile; reload the page and try again.")) from exc
     station.beds = beds
     return station
 
@@ -476,6 +505,30 @@ def station_close_nights(*, station: Station, actor: User, dates: Iterable[dt.da
         if booked:
             raise ValidationError(_("Guests are booked on %(date)s; cancel their stays first.") % {"date": booked.date.isoformat()})
         StationClosure.objects.bulk_create([StationClosure(station=station, date=d, reason=reason) for d in dates], ignore_conflicts=True)
+        portal_services.audit_record(
+            actor=actor, action="decision", target=station, reason=f"closed {', '.join(d.isoformat() for d in dates)} {reason}".strip()
+        )
     return len(dates)
 
 
+
+
+# --- who else may see a guest's data ---------------------------------------------------------
+
+
+@register_id_number_reader
+def _station_staff_read_guest_id(user: User, profile) -> bool:
+    """Staff of a station's district compare the ID card with the number at check-in, for
+    guests with a current stay there (the guest's own district may be elsewhere)."""
+    if not user.is_portal_staff:
+        return False
+    stays = Stay.objects.filter(applicant_id=profile.user_id, status__in=ACTIVE_STAY_STATES)
+    return any(can_review_district(user, district_id) for district_id in stays.values_list("station__district_id", flat=True))
+
+
+@register_document_reader
+def _station_staff_read_invitation(user: User, document) -> bool:
+    if not user.is_portal_staff or document.kind != DocumentKind.INVITATION_LETTER:
+        return False
+    stays = Stay.objects.filter(invitation_document=document)
+    return any(can_review_district(user, district_id) for district_id in stays.values_list("station__district_id", flat=True))

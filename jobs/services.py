@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from portal import services as portal_services
 from portal import workflow
 from portal.constants import DocumentKind, Role
 from portal.models import AuditEntry, Document, Organisation, User
-from portal.permissions import can_review_district, is_member
+from portal.permissions import can_review_district, is_member, register_document_reader
 
 POSITION_FIELDS = (
     "kind",
@@ -427,3 +428,13 @@ def job_application_reject(*, application: JobApplication, actor: User, reason: 
 
 def job_application_withdraw(*, application: JobApplication, actor: User) -> AuditEntry:
     return portal_services.transition(obj=application, to=ApplicationStatus.WITHDRAWN, actor=actor)
+
+
+@register_document_reader
+def _employer_reads_shared_documents(user: User, document) -> bool:
+    """Members of an employer open the CV and the documents an applicant shared with one of
+    its positions, and nothing else of the applicant's."""
+    applications = JobApplication.objects.filter(
+        applicant_id=document.owner_id, position__organisation__memberships__user=user
+    )
+    return applications.filter(Q(cv=document) | Q(shared_documents=document)).exists()

@@ -116,7 +116,7 @@ class StaffAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{self.model._meta.model_name}.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
         writer = csv.writer(response)
-        writer.writerow([str(self.model._meta.get_field(f).verbose_name) if "__" not in f and hasattr(self.model, f) and f in {x.name for x in self.model._meta.fields} else f for f in fields])
+        writer.writerow([self._csv_header(f) for f in fields])
         for obj in queryset:
             writer.writerow([self._csv_value(obj, f) for f in fields])
         return response
@@ -125,6 +125,21 @@ class StaffAdmin(admin.ModelAdmin):
 
     csv_fields: list[str] = []
     actions = ["export_csv"]
+
+    def _csv_header(self, name: str) -> str:
+        """The column's label in the reader's language: "district__name" → "district"."""
+        model, label = self.model, name
+        for part in name.split("__"):
+            try:
+                field = model._meta.get_field(part)
+            except Exception:  # a property or method: keep the name
+                return label
+            if field.is_relation and field.related_model is not None and part != name.split("__")[-1]:
+                label = str(field.verbose_name)
+                model = field.related_model
+                continue
+            return label if "__" in name else str(field.verbose_name)
+        return label
 
     @staticmethod
     def _csv_value(obj, name):
@@ -285,7 +300,14 @@ class ApplicantProfileAdmin(StaffAdmin):
         return response
 
     def export_csv(self, request, queryset):
-        services.audit_record(actor=request.user, action=AuditAction.EXPORT, target=request.user, detail={"model": "applicantprofile", "rows": queryset.count(), "at": timezone.now().isoformat()})
+        # Which people's data left the portal, and who took it.
+        ids = list(queryset.values_list("pk", flat=True))
+        services.audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            target=request.user,
+            detail={"model": "applicantprofile", "rows": len(ids), "ids": ids[:5000], "at": timezone.now().isoformat()},
+        )
         return super().export_csv(request, queryset)
 
     export_csv.short_description = StaffAdmin.export_csv.short_description

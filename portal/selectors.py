@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.constants import DocumentKind
 from portal.models import ApplicantProfile, Consent, Document, Notification, Organisation, Parameter, User
-from portal.permissions import can_review_district, staff_district_ids
+from portal.permissions import may_read_document, staff_district_ids
 
 
 def scope_to_districts(qs: QuerySet, user: User, district_path: str = "district") -> QuerySet:
@@ -49,22 +49,18 @@ def documents_of(*, user: User) -> QuerySet[Document]:
 
 
 def document_for_reader(*, reader: User, pk: int) -> Document | None:
-    """The document if ``reader`` may open it: its owner, or staff of the district of the
-    owner's profile or of the organisation it belongs to."""
+    """The document if ``reader`` may open it: its owner, staff of the district of the
+    owner's profile or of the organisation it belongs to, or whoever a programme lets read
+    it (portal.permissions.register_document_reader)."""
     doc = Document.objects.select_related("owner__profile", "organisation").filter(pk=pk).first()
     if doc is None or not reader.is_authenticated:
         return None
-    if doc.owner_id == reader.pk:
-        return doc
-    if reader.is_portal_staff:
-        if doc.organisation_id is not None:
-            district_id = doc.organisation.district_id
-        else:
-            profile = getattr(doc.owner, "profile", None)
-            district_id = profile.district_id if profile else None
-        if can_review_district(reader, district_id):
-            return doc
-    return None
+    if doc.organisation_id is not None:
+        district_id = doc.organisation.district_id
+    else:
+        profile = getattr(doc.owner, "profile", None)
+        district_id = profile.district_id if profile else None
+    return doc if may_read_document(reader, doc, district_id) else None
 
 
 def has_current_consent(*, user: User) -> bool:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from portal import crypto
 from portal.constants import AuditAction
 from portal.models import ApplicantProfile, Consent, User
-from portal.permissions import can_review_district
+from portal.permissions import may_unmask_id_number
 from portal.validators import id_birth_date, id_gender, mask_id_number, validate_id_number
 
 from .audit import audit_record
@@ -83,7 +83,7 @@ def profile_unmask_id_number(*, profile: ApplicantProfile, actor: User, reason: 
     """Show the full ID number: to its owner, or to staff of the profile's district, who
     leave an audit entry."""
     if actor.pk != profile.user_id:
-        if not (actor.is_portal_staff and can_review_district(actor, profile.district_id)):
+        if not may_unmask_id_number(actor, profile):
             raise PermissionDenied(_("You may not see this person's full ID number."))
         audit_record(actor=actor, action=AuditAction.PII_UNMASK, target=profile, reason=reason, detail={"field": "id_number"})
     return profile.reveal_id_number()
