@@ -7,6 +7,7 @@ app_name = "apartments"
 urlpatterns = [
     path("stations/", views.stations, name="stations"),
     path("stations/<int:pk>/", views.station, name="station"),
+    path("stations/<int:pk>/photo/", views.station_photo, name="station_photo"),
     path("stations/<int:pk>/book/", views.book, name="book"),
     path("stations/<int:pk>/alert/", views.alert, name="alert"),
     path("stays/", views.my_stays, name="my_stays"),

@@ -4,11 +4,12 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apartments import selectors, services
 from apartments.forms import BedAlertForm, BookingForm, FollowUpForm
@@ -170,3 +171,15 @@ def follow_up(request, pk: int):
     return redirect("apartments:my_stays")
 
 
+
+
+@require_GET
+def station_photo(request, pk: int):
+    """The station's photo (public; re-encoded with Pillow when staff uploaded it)."""
+    station = get_object_or_404(selectors.stations_public(), pk=pk)
+    if not station.photo or not station.photo.storage.exists(station.photo.name):
+        raise Http404
+    response = FileResponse(station.photo.open("rb"), content_type="image/jpeg" if station.photo.name.lower().endswith((".jpg", ".jpeg")) else "image/png")
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

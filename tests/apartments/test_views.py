@@ -562,3 +562,22 @@ def test_my_stays_queries_do_not_grow_with_the_stays(client_en, graduate_a):
     many = _count(client_en, MY_STAYS)
 
     assert few == many
+
+
+def test_station_photo_is_public_and_404_without_one(client, district_1, city_staff):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tests.apartments.factories import StationFactory
+
+    station = StationFactory(district=district_1)
+    assert client.get(f"/stations/{station.pk}/photo/").status_code == 404
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, format="JPEG")
+    station.photo.save("p.jpg", SimpleUploadedFile("p.jpg", buffer.getvalue()), save=True)
+    response = client.get(f"/stations/{station.pk}/photo/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert f"/stations/{station.pk}/photo/" in client.get(f"/stations/{station.pk}/").content.decode()
