@@ -213,6 +213,10 @@ class StationAdmin(RefusalMixin, StaffAdmin):
 
 
 class CheckInForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # the label is a sentence: no colon after it
+        super().__init__(*args, **kwargs)
+
     id_checked = forms.BooleanField(
         label=gettext_lazy("I have seen the guest's ID card: the name and number match this booking."),
         required=True,

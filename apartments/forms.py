@@ -46,6 +46,10 @@ class BedAlertForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # the first label is a question: no colon after it
+        super().__init__(*args, **kwargs)
+
     outcome = forms.ChoiceField(label=_("How is your job search going?"), choices=FollowUpOutcome.choices, widget=forms.RadioSelect)
     employer = forms.CharField(label=_("Employer (if you found work)"), required=False, max_length=120)
     note = forms.CharField(label=_("Anything else you want to tell us"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

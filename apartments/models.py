@@ -1,5 +1,8 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apartments.constants import ACTIVE_STAY_STATES, FollowUpOutcome, FollowUpStage, StationKind, StayStatus
@@ -116,13 +119,25 @@ class Stay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.station} {self.check_in} +{self.nights}"
+        return _("%(station)s, %(date)s, %(n)d nights") % {
+            "station": self.station, "date": self.check_in.isoformat(), "n": self.nights
+        }
 
     @property
     def check_out(self):
-        import datetime as dt
-
+        """The planned departure day (the morning after the last night)."""
         return self.check_in + dt.timedelta(days=self.nights)
+
+    @property
+    def nights_stayed(self) -> int:
+        return self.nights - self.nights_released
+
+    @property
+    def left_on(self):
+        """The day the guest actually left: earlier than planned after an early check-out."""
+        if self.status == StayStatus.CHECKED_OUT and self.checked_out_at:
+            return timezone.localtime(self.checked_out_at).date()
+        return self.check_out
 
 
 class BedAlert(models.Model):

@@ -20,7 +20,6 @@ from jobs.models import JobApplication, Position, TraineeshipBase
 from portal.constants import EDUCATION_RANK
 from portal.models import AuditEntry, Organisation, User
 from portal.selectors import parameter_value, scope_to_districts
-from portal.workflow import workflow_for
 
 
 @dataclass
@@ -139,14 +138,11 @@ def history_for(objects: list[Any]) -> dict[int, list[AuditEntry]]:
     carries ``from_label`` and ``to_label``: the statuses in the reader's language."""
     if not objects:
         return {}
-    model = type(objects[0])
-    ct = ContentType.objects.get_for_model(model)
-    labels = dict(model._meta.get_field(workflow_for(model).status_field).choices or ())
+    ct = ContentType.objects.get_for_model(type(objects[0]))
     history: dict[int, list[AuditEntry]] = defaultdict(list)
     entries = AuditEntry.objects.filter(content_type=ct, object_id__in=[str(o.pk) for o in objects]).order_by("created_at", "id")
     for entry in entries:
-        entry.from_label = labels.get(entry.from_status, entry.from_status)
-        entry.to_label = labels.get(entry.to_status, entry.to_status)
+        entry.content_type = ct  # the labels read the model from it: no query per entry
         history[int(entry.object_id)].append(entry)
     return history
 

@@ -63,13 +63,21 @@ class AuditInline(StaffInline, GenericTabularInline):
     ct_fk_field = "object_id"
     extra = 0
     can_delete = False
-    fields = ["created_at", "actor", "action", "from_status", "to_status", "reason"]
+    fields = ["created_at", "actor", "action", "from_label", "to_label", "reason"]
     readonly_fields = fields
     ordering = ["-created_at"]
     verbose_name_plural = gettext_lazy("Audit trail")
 
+    @admin.display(description=gettext_lazy("from"))
+    def from_label(self, obj):
+        return obj.from_label
+
+    @admin.display(description=gettext_lazy("to"))
+    def to_label(self, obj):
+        return obj.to_label
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor", "content_type")
 
     def has_add_permission(self, request, obj=None):
         return False

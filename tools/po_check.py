@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from datetime import UTC
 from pathlib import Path
 
 import polib
@@ -118,7 +119,7 @@ LANGUAGE_TEAMS = {"zh_Hans": "Simplified Chinese", "en": "English"}
 
 def normalise_header(po: polib.POFile, lang: str) -> None:
     """Replace makemessages' template header values, which msgfmt --check warns about."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     po.header = HEADER_COMMENT.format(language=LANGUAGE_TEAMS.get(lang, lang))
     po.metadata["Project-Id-Version"] = "luoyang-youth-portal"
@@ -126,7 +127,7 @@ def normalise_header(po: polib.POFile, lang: str) -> None:
     po.metadata["Language-Team"] = LANGUAGE_TEAMS.get(lang, lang)
     po.metadata["Language"] = lang
     if "YEAR" in po.metadata.get("PO-Revision-Date", "YEAR"):
-        po.metadata["PO-Revision-Date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M+0000")
+        po.metadata["PO-Revision-Date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M+0000")
     if lang in PLURAL_FORMS:
         po.metadata["Plural-Forms"] = PLURAL_FORMS[lang]
     po.metadata_is_fuzzy = []

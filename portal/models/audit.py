@@ -37,3 +37,22 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.from_status}→{self.to_status}"
+
+    def status_label(self, value: str) -> str:
+        """A status code as the record's model names it, in the reader's language."""
+        from portal.workflow import workflow_for
+
+        model = self.content_type.model_class()
+        try:
+            field = workflow_for(model).status_field
+        except LookupError:  # no workflow (e.g. a profile): nothing to translate
+            return value
+        return str(dict(model._meta.get_field(field).choices or ()).get(value, value))
+
+    @property
+    def from_label(self) -> str:
+        return self.status_label(self.from_status) if self.from_status else ""
+
+    @property
+    def to_label(self) -> str:
+        return self.status_label(self.to_status) if self.to_status else ""

@@ -54,6 +54,10 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.email or self.phone or self.username
 
+    def get_short_name(self) -> str:
+        # The admin greets staff by this; the internal username means nothing to people.
+        return self.first_name or self.email or self.phone or self.username
+
     @property
     def is_city_staff(self) -> bool:
         return self.is_active and (self.is_superuser or self.role == Role.CITY_STAFF)
