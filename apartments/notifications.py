@@ -35,7 +35,7 @@ register_kind(NotificationKind(
 ))
 register_kind(NotificationKind(
     code="station_jobs",
-    title=_("{count} new positions for you"),
+    title=_("New positions for you ({count})"),
     body=_("New positions that match your education and major: {positions}"),
     channels=(Channel.EMAIL,),
 ))

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from jobs import selectors, services
 from jobs.constants import PositionStatus
@@ -101,7 +101,11 @@ class PositionAdmin(StaffAdmin):
                 done += 1
             except (ValidationError, PermissionDenied):
                 failed += 1
-        self.message_user(request, _("%(done)d positions expired, %(failed)d skipped.") % {"done": done, "failed": failed})
+        self.message_user(
+            request,
+            ngettext("%(done)d position expired", "%(done)d positions expired", done) % {"done": done}
+            + (" · " + ngettext("%(n)d skipped", "%(n)d skipped", failed) % {"n": failed} if failed else ""),
+        )
 
     def statistics_view(self, request):
         try:

@@ -80,8 +80,10 @@ def filters_querystring(filters: PositionFilters) -> str:
     return urlencode(params)
 
 
-def search_cache_key(*, filters: PositionFilters, page: str, language: str) -> str:
-    raw = f"{language}|{page}|{filters_querystring(filters)}|{timezone.localdate().isoformat()}"
+def search_cache_key(*, filters: PositionFilters | list, page: str, language: str) -> str:
+    """One key per search (filters or the raw query pairs), page, language and day."""
+    query = filters_querystring(filters) if isinstance(filters, PositionFilters) else urlencode(filters)
+    raw = f"{language}|{page}|{query}|{timezone.localdate().isoformat()}"
     return "jobs:search:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -47,18 +47,22 @@ def _filters(form: SearchForm) -> selectors.PositionFilters:
 
 
 def search(request):
-    form = SearchForm(request.GET or None)
-    filters = _filters(form)
+    """The busiest page: the form and the results are the same for everyone who sends the
+    same query, so the whole body comes from the shared cache for SEARCH_CACHE_SECONDS."""
     page_number = request.GET.get("page") or "1"
-    key = selectors.search_cache_key(filters=filters, page=page_number, language=get_language())
-    results = cache.get(key)
-    if results is None:
+    raw = sorted((k, v) for k, values in request.GET.lists() if k != "page" for v in values)
+    key = selectors.search_cache_key(filters=raw, page=page_number, language=get_language())
+    body = cache.get(key)
+    if body is None:
+        form = SearchForm(request.GET or None)
+        filters = _filters(form)
         page = Paginator(selectors.positions_search(filters=filters), PAGE_SIZE).get_page(page_number)
-        results = render_to_string(
-            "jobs/_search_results.html", {"page": page, "query": selectors.filters_querystring(filters)}
+        body = render_to_string(
+            "jobs/_search_body.html", {"form": form, "page": page, "query": selectors.filters_querystring(filters)}
         )
-        cache.set(key, results, SEARCH_CACHE_SECONDS)
-    return render(request, "jobs/search.html", {"form": form, "results": results})
+        if not form.errors:  # a mistyped filter is shown with its message, never cached
+            cache.set(key, body, SEARCH_CACHE_SECONDS)
+    return render(request, "jobs/search.html", {"body": body})
 
 
 def position_detail(request, pk: int):

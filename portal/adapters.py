@@ -27,6 +27,7 @@ class PhoneField(forms.CharField):
 
 class AccountAdapter(DefaultAccountAdapter):
     def phone_form_field(self, **kwargs):
+        kwargs["label"] = _("Mobile phone")  # allauth passes its own "Phone" label
         return PhoneField(**kwargs)
 
     def clean_phone(self, phone: str) -> str:

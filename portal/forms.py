@@ -1,9 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from portal.constants import DocumentKind
 from portal.models import ApplicantProfile, District, NotificationPreference, Organisation
 from portal.validators import normalise_cn_mobile, validate_credit_code, validate_id_number
+
+# Translators: the colon Django puts after every form label; Chinese uses the full-width "：".
+gettext_noop(":")
 
 
 class DateInput(forms.DateInput):

@@ -53,8 +53,9 @@ register_kind(
 register_kind(
     NotificationKind(
         code="announcement",
-        title=_("{title}"),
-        body=_("{body}"),
+        # Announcements are data written by organisers, not text to translate.
+        title="{title}",
+        body="{body}",
         channels=(Channel.EMAIL,),
     )
 )

@@ -40,8 +40,8 @@ def placeholders(text: str, flags: list[str]) -> Counter:
         stripped = text.replace("%%", "")
         found.update(m.group(0) for m in PERCENT_RE.finditer(stripped))
     if "python-brace-format" in flags:
-        found.update("{%s}" % m.group("name") for m in BRACE_RE.finditer(text))
-    found.update("{{%s}}" % m.group("name") for m in TEMPLATE_VAR_RE.finditer(text))
+        found.update("{" + m.group("name") + "}" for m in BRACE_RE.finditer(text))
+    found.update("{{" + m.group("name") + "}}" for m in TEMPLATE_VAR_RE.finditer(text))
     return found
 
 
@@ -68,7 +68,9 @@ def check_po(lang: str, path: Path) -> list[str]:
     po = polib.pofile(str(path))
     expected_plural = PLURAL_FORMS.get(lang)
     if expected_plural and po.metadata.get("Plural-Forms", "").strip() != expected_plural:
-        problems.append(f"{lang}: header Plural-Forms is {po.metadata.get('Plural-Forms')!r}, expected {expected_plural!r}")
+        problems.append(
+            f"{lang}: header Plural-Forms is {po.metadata.get('Plural-Forms')!r}, expected {expected_plural!r}"
+        )
     if po.metadata_is_fuzzy:
         problems.append(f"{lang}: the header is marked fuzzy")
     for entry in po:
@@ -89,7 +91,11 @@ def check_po(lang: str, path: Path) -> list[str]:
                 problems.append(f"{where}: placeholders {sorted(got)} != {sorted(want)} in {entry.msgid!r}")
             if "python-format" in entry.flags and percent_signs(sources[0]) and not percent_signs(text):
                 problems.append(f"{where}: msgid has an escaped %% that the translation lacks: {entry.msgid!r}")
-            if "python-format" in entry.flags and "%" in text.replace("%%", "") and not PERCENT_RE.search(text.replace("%%", "")):
+            if (
+                "python-format" in entry.flags
+                and "%" in text.replace("%%", "")
+                and not PERCENT_RE.search(text.replace("%%", ""))
+            ):
                 problems.append(f"{where}: stray % in a python-format translation: {text!r}")
     return problems
 
@@ -106,7 +112,9 @@ def check_mo(lang: str, path: Path) -> list[str]:
         missing = sorted(k[1] for k in set(want) - set(got))[:5]
         extra = sorted(k[1] for k in set(got) - set(want))[:5]
         changed = sorted(k[1] for k in set(want) & set(got) if want[k] != got[k])[:5]
-        return [f"{lang}: .mo is out of date (missing {missing}, extra {extra}, changed {changed}); run compilemessages"]
+        return [
+            f"{lang}: .mo is out of date (missing {missing}, extra {extra}, changed {changed}); run compilemessages"
+        ]
     return []
 
 

@@ -52,13 +52,13 @@ def placeholders(text: str, flags: list[str]) -> Counter:
     if "python-format" in flags:
         found.update(PERCENT_RE.findall(text.replace("%%", "")))
     if "python-brace-format" in flags:
-        found.update("{%s}" % name for name in BRACE_RE.findall(text))
-    found.update("{{%s}}" % name for name in TEMPLATE_VAR_RE.findall(text))
+        found.update("{" + name + "}" for name in BRACE_RE.findall(text))
+    found.update("{{" + name + "}}" for name in TEMPLATE_VAR_RE.findall(text))
     return found
 
 
 def where(entry: polib.POEntry) -> str:
-    return "%s:%s" % entry.occurrences[0] if entry.occurrences else "?"
+    return "{}:{}".format(*entry.occurrences[0]) if entry.occurrences else "?"
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -103,8 +103,10 @@ def test_chinese_placeholders_match_the_source():
             if set(got) != set(want):
                 wrong.append(f"{where(entry)} {entry.msgid!r}: {sorted(got)} != {sorted(want)}")
             # A literal "%" in {% translate %} text is "%%" in the catalogue and must stay escaped.
-            if "python-format" in entry.flags and "%" in text.replace("%%", "") and not PERCENT_RE.search(
-                text.replace("%%", "")
+            if (
+                "python-format" in entry.flags
+                and "%" in text.replace("%%", "")
+                and not PERCENT_RE.search(text.replace("%%", ""))
             ):
                 wrong.append(f"{where(entry)} {entry.msgid!r}: unescaped % in {text!r}")
     assert not wrong, "\n".join(wrong)
@@ -146,7 +148,9 @@ def test_gettext_uses_the_catalogues():
         assert translation.ngettext("%(n)s unread message", "%(n)s unread messages", 3) % {"n": 3} == "3条未读消息"
     with translation.override("en"):
         assert translation.gettext("Sign in") == "Sign in"
-        assert translation.ngettext("%(n)s unread message", "%(n)s unread messages", 3) % {"n": 3} == "3 unread messages"
+        assert (
+            translation.ngettext("%(n)s unread message", "%(n)s unread messages", 3) % {"n": 3} == "3 unread messages"
+        )
 
 
 @pytest.mark.django_db
