@@ -19,6 +19,7 @@ from rest_framework.routers import SimpleRouter
 
 from jobs import selectors, services
 from jobs.constants import SEARCH_CACHE_SECONDS, ApplicationStatus, PositionKind, SortOrder
+from jobs.forms import district_choices
 from jobs.models import Interview, JobApplication, Position
 from portal import selectors as portal_selectors
 from portal.constants import EducationLevel, Industry
@@ -58,12 +59,17 @@ class EmployerPositionSerializer(PositionSerializer):
 class SearchParams(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     kind = serializers.ChoiceField(choices=PositionKind.choices, required=False)
-    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all(), required=False)
+    district = serializers.ChoiceField(choices=[], required=False)
     industry = serializers.ChoiceField(choices=Industry.choices, required=False)
     education = serializers.ChoiceField(choices=EducationLevel.choices, required=False)
     salary_min = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
     base_only = serializers.BooleanField(required=False)
     ordering = serializers.ChoiceField(choices=SortOrder.choices, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # District codes from the shared cache: a repeated search costs no query at all.
+        self.fields["district"].choices = district_choices()
 
 
 _search_params = [
@@ -145,7 +151,7 @@ class PositionViewSet(viewsets.ReadOnlyModelViewSet):
         self._search_filters = selectors.PositionFilters(
             q=data.get("q", ""),
             kind=data.get("kind", ""),
-            district=data["district"].code if data.get("district") else "",
+            district=data.get("district", ""),
             industry=data.get("industry", ""),
             education=data.get("education", ""),
             salary_min=data.get("salary_min"),

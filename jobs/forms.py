@@ -21,7 +21,7 @@ def _blank(choices, label):
     return [("", label), *choices]
 
 
-def _district_choices() -> list[tuple[str, str]]:
+def district_choices() -> list[tuple[str, str]]:
     # Districts change a few times a decade; the search page reads them from the shared cache.
     return cache.get_or_set(
         f"portal:district-choices:{get_language()}",
@@ -44,7 +44,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = _blank(_district_choices(), _("All districts"))
+        self.fields["district"].choices = _blank(district_choices(), _("All districts"))
 
 
 class PositionForm(forms.ModelForm):
