@@ -3,6 +3,7 @@ may go besides the in-app inbox. Apps register their own kinds at import time.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,8 @@ class NotificationKind:
     title: str  # lazy, formatted with the context
     body: str
     channels: tuple[str, ...] = (Channel.EMAIL,)
+    # (context) -> [(filename, content, mimetype)]: files attached to the e-mail copy.
+    attachments: Callable[[dict], list[tuple[str, str, str]]] | None = None
 
 
 KINDS: dict[str, NotificationKind] = {}

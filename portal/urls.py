@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("jobs/", include("jobs.urls")),
     path("", include("apartments.urls")),
+    path("events/", include("events.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

@@ -16,6 +16,8 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"))
     link = models.CharField(_("link"), max_length=300, blank=True)
+    # The values the message was written from; attachment builders (e.g. an .ics) read them.
+    context = models.JSONField(default=dict, blank=True, editable=False)
     # Set for fan-out messages: a redelivered batch task finds its rows and adds none.
     key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

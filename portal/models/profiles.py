@@ -46,6 +46,10 @@ class ApplicantProfile(models.Model):
     )
     current_employer = models.CharField(_("current employer"), max_length=100, blank=True)
     works_in_luoyang = models.BooleanField(_("working or starting a business in Luoyang"), default=False)
+    volunteer_hours = models.DecimalField(
+        _("volunteer hours"), max_digits=7, decimal_places=1, default=0, editable=False,
+        help_text=_("Credited by attended volunteer events."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -21,6 +21,7 @@ from .organisations import (
 from .profiles import (
     consent_give,
     consent_withdraw,
+    profile_add_volunteer_hours,
     profile_get_or_create,
     profile_record_employment,
     profile_unmask_id_number,
@@ -45,6 +46,7 @@ __all__ = [
     "organisation_reject",
     "organisation_update",
     "organisation_verify",
+    "profile_add_volunteer_hours",
     "profile_get_or_create",
     "profile_record_employment",
     "profile_unmask_id_number",

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
 
@@ -29,6 +29,10 @@ def _render(user: User, kind: str, context: dict[str, Any]) -> tuple[str, str]:
     with translation.override(user.language or settings.LANGUAGE_CODE):
         ctx = {k: str(v) for k, v in context.items()}
         return str(spec.title).format(**ctx), str(spec.body).format(**ctx)
+
+
+def _json_context(context: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, (int, float, bool, type(None))) else str(v) for k, v in context.items()}
 
 
 def _channels(user: User, kind: str, preference: NotificationPreference | None) -> list[str]:
@@ -54,7 +58,12 @@ def notify(*, user: User, kind: str, context: dict[str, Any], link: str = "") ->
     preference = NotificationPreference.objects.filter(user=user).first()
     with transaction.atomic():
         notification = Notification.objects.create(
-            user=user, kind=kind, title=title[:200], body=body, link=link or context.get("link", "")
+            user=user,
+            kind=kind,
+            title=title[:200],
+            body=body,
+            link=link or context.get("link", ""),
+            context=_json_context(context) if KINDS[kind].attachments else {},
         )
         deliveries = [
             Delivery(notification=notification, channel=ch, key=f"{notification.pk}:{ch}")
@@ -156,7 +165,11 @@ def _send(delivery: Delivery) -> None:
         body = notification.body
         if notification.link:
             body += "\n\n" + notification.link
-        send_mail(notification.title, body, None, [user.email], fail_silently=False)
+        message = EmailMessage(notification.title, body, None, [user.email])
+        builder = KINDS[notification.kind].attachments if notification.kind in KINDS else None
+        for filename, content, mimetype in (builder(notification.context) if builder else []):
+            message.attach(filename, content, mimetype)
+        message.send(fail_silently=False)
     elif delivery.channel == Channel.SMS:
         send_sms(phone=user.phone, message=f"{notification.title}。{notification.body}"[:300])
     else:

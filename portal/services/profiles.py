@@ -102,6 +102,16 @@ def consent_withdraw(*, user: User) -> int:
     return Consent.objects.filter(user=user, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
 
 
+def profile_add_volunteer_hours(*, user: User, hours) -> ApplicantProfile:
+    """Credit volunteer hours (志愿服务时长) for an attended event."""
+    from django.db.models import F
+
+    profile = profile_get_or_create(user=user)
+    ApplicantProfile.objects.filter(pk=profile.pk).update(volunteer_hours=F("volunteer_hours") + hours)
+    profile.refresh_from_db(fields=["volunteer_hours"])
+    return profile
+
+
 def profile_record_employment(*, user: User, employer: str, in_luoyang: bool) -> ApplicantProfile:
     """Record that the graduate now works for ``employer`` (a hire in the jobs programme);
     programmes that ask "working in Luoyang" read this fact."""
