@@ -21,7 +21,7 @@ def seed(*, users: dict) -> None:
     study, _ = Venue.objects.get_or_create(
         name="河洛书苑城市书房（洛龙店）", defaults={"district": luolong, "kind": VenueKind.STUDY_ROOM, "address": "洛阳市洛龙区古城路 18 号", "capacity": 30}
     )
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
     plans = [
         (EventKind.SALON, "城市书房读书夜：《洛阳伽蓝记》", study, 20, 3, False, 0),
         (EventKind.FORUM, "青年人才发展论坛", home, 60, 10, False, 0),
@@ -29,7 +29,7 @@ def seed(*, users: dict) -> None:
         (EventKind.SOCIAL, "青年联谊会", home, 40, 14, True, 0),
     ]
     for kind, title, venue, capacity, days, approval, hours in plans:
-        starts = now + dt.timedelta(days=days, hours=19 - now.hour)
+        starts = (now + dt.timedelta(days=days)).replace(hour=19)  # 19:00 local time
         event = services.event_create(
             actor=city,
             data={

@@ -1,9 +1,9 @@
 """Youth-station policy parameters (POLICY.md "Youth stations"): up to 15 free nights; the
 other values are the portal's starting settings, which city staff change in the admin."""
 
-import datetime as dt
-
 from django.db import migrations
+
+from portal.migration_utils import parameter_rows
 
 PARAMETERS = [
     ("stations-max-nights", 15, "Plan items 4 and 13: free stay of up to 15 days"),
@@ -15,18 +15,6 @@ PARAMETERS = [
 ]
 
 
-def load(apps, schema_editor):
-    Parameter = apps.get_model("portal", "Parameter")
-    for key, value, note in PARAMETERS:
-        Parameter.objects.get_or_create(
-            key=key, effective_from=dt.date(2021, 12, 2), district=None, defaults={"value": value, "note": note}
-        )
-
-
-def unload(apps, schema_editor):
-    apps.get_model("portal", "Parameter").objects.filter(key__in=[p[0] for p in PARAMETERS]).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [("apartments", "0001_initial"), ("portal", "0003_parameters")]
-    operations = [migrations.RunPython(load, unload)]
+    operations = [migrations.RunPython(*parameter_rows(PARAMETERS))]

@@ -1,6 +1,6 @@
-import datetime as dt
-
 from django.db import migrations
+
+from portal.migration_utils import parameter_rows
 
 PARAMETERS = [
     ("events-offer-hours", 12, "Hours a freed place is held for the first on the waiting list"),
@@ -8,16 +8,6 @@ PARAMETERS = [
 ]
 
 
-def load(apps, schema_editor):
-    Parameter = apps.get_model("portal", "Parameter")
-    for key, value, note in PARAMETERS:
-        Parameter.objects.get_or_create(key=key, effective_from=dt.date(2021, 12, 2), district=None, defaults={"value": value, "note": note})
-
-
-def unload(apps, schema_editor):
-    apps.get_model("portal", "Parameter").objects.filter(key__in=[p[0] for p in PARAMETERS]).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [("events", "0001_initial"), ("portal", "0003_parameters")]
-    operations = [migrations.RunPython(load, unload)]
+    operations = [migrations.RunPython(*parameter_rows(PARAMETERS))]
