@@ -33,7 +33,7 @@ from portal.admin import AuditInline, StaffAdmin, StaffInline
 from portal.constants import AuditAction
 from portal.models import District
 from portal.permissions import staff_district_ids
-from portal.services.documents import _reencode_image, sniff_content_type
+from portal.services.documents import image_reencode, sniff_content_type
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
@@ -102,7 +102,7 @@ class StationAdminForm(forms.ModelForm):
         content_type = sniff_content_type(data[:16])
         if content_type not in ("image/jpeg", "image/png"):
             raise ValidationError(_("Only JPEG and PNG images are accepted."))
-        data = _reencode_image(data, content_type)
+        data = image_reencode(data, content_type, max_size=(1600, 1200))
         extension = "jpg" if content_type == "image/jpeg" else "png"
         return SimpleUploadedFile(f"station.{extension}", data, content_type=content_type)
 

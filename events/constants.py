@@ -37,8 +37,15 @@ class RegistrationStatus(models.TextChoices):
     NO_SHOW = "no_show", _("Did not attend")
 
 
-# Registrations that hold one of the event's places.
-SEAT_STATES = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)
+# Registrations that hold one of the event's places (a checked-in person keeps theirs).
+SEAT_STATES = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.OFFERED,
+    RegistrationStatus.ATTENDED,
+    RegistrationStatus.NO_SHOW,
+)
+# Kinds an employer may organise (reviewed by staff before publishing).
+EMPLOYER_KINDS = (EventKind.RECRUITMENT, EventKind.SALON)
 # Registrations that are still open (one per person and event).
 OPEN_STATES = (
     RegistrationStatus.CONFIRMED,

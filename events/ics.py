@@ -34,7 +34,8 @@ def _utc(value) -> str:
 
 
 def calendar(events: Iterable[Event], *, name: str = "") -> str:
-    host = (settings.ALLOWED_HOSTS or ["portal.local"])[0].lstrip(".") or "portal.local"
+    # The UID's domain: the first host name that is not a wildcard (".example.org" gives example.org).
+    host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h.lstrip(".") and "*" not in h), "portal.local")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Luoyang youth talent portal//events//ZH", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
     if name:
         lines.append(f"X-WR-CALNAME:{_escape(name)}")

@@ -51,7 +51,8 @@ class Event(models.Model):
         help_text=_('A list such as [{"label": "Your major", "type": "text", "required": true}]; types: text, number, choice (with "choices").'),
     )
     volunteer_hours = models.DecimalField(_("volunteer hours credited"), max_digits=5, decimal_places=1, default=0)
-    cover = models.ImageField(_("cover image"), upload_to="events/", blank=True)
+    cover = models.ImageField(_("cover image"), upload_to="events/", blank=True, editable=False)
+    cover_thumbnail = models.ImageField(_("cover thumbnail"), upload_to="events/", blank=True, editable=False)
     organiser = models.ForeignKey(
         "portal.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="events",
         verbose_name=_("organising employer"),
@@ -129,7 +130,8 @@ class Registration(models.Model):
         indexes = [models.Index(fields=["event", "status", "sequence"], name="registration_queue")]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.event}"
+        # No personal data: this shows in admin titles, breadcrumbs and the change log.
+        return f"{self.event} #{self.sequence}"
 
 
 class Subscription(models.Model):

@@ -9,14 +9,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events import constants as c
 from events import rules
-from events.constants import OPEN_STATES, SEAT_STATES, EventStatus, RegistrationStatus
+from events.constants import EMPLOYER_KINDS, OPEN_STATES, SEAT_STATES, EventStatus, RegistrationStatus
 from events.models import Event, Registration, Subscription
 from portal import services as portal_services
 from portal import workflow
@@ -85,6 +85,12 @@ def _notify_participant(kind: str):
     return produce
 
 
+def _notify_cancelled(registration: Registration, entry: AuditEntry):
+    # When the whole event is cancelled, event_cancel tells everyone once ("event_cancelled").
+    if registration.event.status != E.CANCELLED:
+        yield from _notify_participant("registration_cancelled")(registration, entry)
+
+
 def _notify_event_members(kind: str):
     def produce(event: Event, entry: AuditEntry):
         if event.organiser_id:
@@ -100,7 +106,8 @@ def _set_reason(obj, actor, reason):
 
 
 def _set_offer(registration: Registration, actor, reason):
-    hours = int(parameter_value(key=c.OFFER_HOURS, district_id=registration.event.district_id, default=12))
+    # float, not int: a parameter of 1.5 hours must not become 1 (or 0.5 become 0).
+    hours = float(parameter_value(key=c.OFFER_HOURS, district_id=registration.event.district_id, default=12))
     registration.offer_expires_at = timezone.now() + dt.timedelta(hours=hours)
     return ["offer_expires_at"]
 
@@ -140,12 +147,12 @@ workflow.register(
         transitions=[
             workflow.Transition(R.PENDING, R.CONFIRMED, allowed=_registration_organiser, notify=_notify_participant("registration_confirmed")),
             workflow.Transition(R.PENDING, R.WAITLISTED, allowed=_registration_organiser, notify=_notify_participant("registration_waitlisted")),
-            workflow.Transition(R.PENDING, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_participant("registration_cancelled")),
+            workflow.Transition(R.PENDING, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_cancelled),
             workflow.Transition(R.WAITLISTED, R.OFFERED, allowed=_registration_organiser, apply=_set_offer, notify=_notify_participant("registration_offered")),
             workflow.Transition(R.WAITLISTED, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason),
             workflow.Transition(R.OFFERED, R.CONFIRMED, allowed=_registration_owner, apply=_clear_offer, notify=_notify_participant("registration_confirmed")),
             workflow.Transition(R.OFFERED, R.CANCELLED, allowed=_owner_or_organiser, apply=_clear_offer),
-            workflow.Transition(R.CONFIRMED, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_participant("registration_cancelled")),
+            workflow.Transition(R.CONFIRMED, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_cancelled),
             workflow.Transition(R.CONFIRMED, R.ATTENDED, allowed=_registration_organiser, apply=_attend),
             workflow.Transition(R.CONFIRMED, R.NO_SHOW, allowed=_registration_organiser),
         ],
@@ -156,7 +163,8 @@ workflow.register(
 # --- events ------------------------------------------------------------------------------------
 
 
-def _validate_event(event: Event) -> None:
+def event_validate(event: Event) -> None:
+    """Check an event's fields together (dates, window, ages, venue, questions)."""
     errors: dict[str, list[str]] = {}
     if event.starts_at and event.ends_at and event.ends_at <= event.starts_at:
         errors.setdefault("ends_at", []).append(_("The event must end after it starts."))
@@ -166,6 +174,8 @@ def _validate_event(event: Event) -> None:
         errors.setdefault("registration_closes", []).append(_("Registration must close before the event ends."))
     if event.min_age is not None and event.max_age is not None and event.max_age < event.min_age:
         errors.setdefault("max_age", []).append(_("The maximum age is below the minimum age."))
+    if event.venue_id and event.district_id and event.venue.district_id != event.district_id:
+        errors.setdefault("venue", []).append(_("The venue is in another district."))
     if event.venue_id and event.capacity and event.capacity > event.venue.capacity:
         errors.setdefault("capacity", []).append(
             _("The venue holds %(n)d people at most.") % {"n": event.venue.capacity}
@@ -200,28 +210,77 @@ def event_create(*, actor: User, data: dict[str, Any], organiser=None) -> Event:
             raise PermissionDenied(_("You are not a member of this organisation."))
         if not organiser.is_verified:
             raise ValidationError(_("Only verified organisations can organise events."))
+        _check_employer_kind(event)
     elif not (actor.is_portal_staff and can_review_district(actor, event.district_id)):
         raise PermissionDenied(_("You may not organise events in this district."))
-    _validate_event(event)
+    event_validate(event)
     event.save()
     return event
 
 
+def _check_employer_kind(event: Event) -> None:
+    if event.kind not in EMPLOYER_KINDS:
+        raise ValidationError({"kind": [_("Employers organise recruitment fairs and salons; other events are run by the districts.")]})
+
+
 def event_update(*, event: Event, actor: User, data: dict[str, Any]) -> Event:
+    """Change an event. Employers change only drafts and rejected events (staff reviewed the
+    rest); staff may correct published ones."""
     if not is_organiser(actor, event):
         raise PermissionDenied(_("You may not change this event."))
+    if not is_event_staff(actor, event) and event.status not in (E.DRAFT, E.REJECTED):
+        raise ValidationError(_("A reviewed event cannot be changed by its organiser; ask the district staff."))
     with transaction.atomic():
         locked = Event.objects.select_for_update().get(pk=event.pk)
         taken = locked.registrations.filter(status__in=SEAT_STATES).count()
         for name in EVENT_FIELDS:
             if name in data:
                 setattr(locked, name, data[name])
-        _validate_event(locked)
+        if not is_organiser(actor, locked):  # e.g. moved to a district the actor does not serve
+            raise PermissionDenied(_("You may not change this event."))
+        if locked.organiser_id is not None:
+            _check_employer_kind(locked)
+        event_validate(locked)
         if locked.capacity < taken:
             raise ValidationError({"capacity": [_("%(n)d places are already taken.") % {"n": taken}]})
         locked.save()
-        _offer_free_places(locked)  # more places: the waiting list moves up
+        if locked.status == E.PUBLISHED and locked.starts_at > timezone.now():
+            _offer_free_places(locked)  # more places: the waiting list moves up
     return locked
+
+
+COVER_SIZE = (1200, 800)
+THUMBNAIL_SIZE = (480, 320)
+
+
+def event_set_cover(*, event: Event, actor: User, upload) -> Event:
+    """Store the event's cover picture: checked by content, re-encoded without EXIF, in two
+    sizes (the page and the list's thumbnail)."""
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+
+    from portal.services.documents import image_reencode, sniff_content_type
+
+    if not is_organiser(actor, event):
+        raise PermissionDenied(_("You may not change this event."))
+    data = upload.read(settings.DOCUMENT_MAX_BYTES + 1)
+    if len(data) > settings.DOCUMENT_MAX_BYTES:
+        raise ValidationError({"cover": [_("The picture is larger than %(mb)d MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20}]})
+    content_type = sniff_content_type(data[:16])
+    if content_type not in ("image/jpeg", "image/png"):
+        raise ValidationError({"cover": [_("The cover must be a JPEG or PNG picture.")]})
+    extension = "jpg" if content_type == "image/jpeg" else "png"
+    cover = image_reencode(data, content_type, max_size=COVER_SIZE)
+    thumbnail = image_reencode(cover, content_type, max_size=THUMBNAIL_SIZE)
+    old = [f for f in (event.cover, event.cover_thumbnail) if f]
+    event.cover.save(f"event-{event.pk}.{extension}", ContentFile(cover), save=False)
+    event.cover_thumbnail.save(f"event-{event.pk}-thumb.{extension}", ContentFile(thumbnail), save=False)
+    Event.objects.filter(pk=event.pk).update(cover=event.cover.name, cover_thumbnail=event.cover_thumbnail.name)
+    for f in old:
+        storage, name = f.storage, f.name
+        if name not in (event.cover.name, event.cover_thumbnail.name):
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    return event
 
 
 def event_submit(*, event: Event, actor: User) -> AuditEntry:
@@ -261,8 +320,9 @@ def participant_facts(*, user: User, event: Event) -> rules.ParticipantFacts:
 def event_terms(event: Event) -> rules.EventTerms:
     return rules.EventTerms(
         published=event.status == E.PUBLISHED,
-        registration_opens=event.registration_opens,
-        registration_closes=event.registration_closes,
+        # Local time: the messages name these moments to people in Luoyang.
+        registration_opens=timezone.localtime(event.registration_opens),
+        registration_closes=timezone.localtime(event.registration_closes),
         starts_on=timezone.localtime(event.starts_at).date(),
         min_age=event.min_age,
         max_age=event.max_age,
@@ -388,7 +448,7 @@ def registration_check_in(*, event: Event, code: str, actor: User) -> Registrati
     if registration is None:
         raise ValidationError(_("No ticket has the code %(code)s. Check the letters and try again.") % {"code": code}, code="unknown")
     if registration.event_id != event.pk:
-        raise ValidationError(_("This ticket is for another event: %(event)s.") % {"event": registration.event.title}, code="other_event")
+        raise ValidationError(_("This ticket is for another event."), code="other_event")
     if registration.status == R.ATTENDED:
         when = timezone.localtime(registration.checked_in_at).strftime("%H:%M") if registration.checked_in_at else ""
         raise ValidationError(_("Already checked in at %(when)s.") % {"when": when}, code="twice")
@@ -439,7 +499,7 @@ def events_mark_no_shows(*, now: dt.datetime | None = None) -> int:
 def events_send_reminders(*, now: dt.datetime | None = None) -> int:
     """A reminder to confirmed participants about a day before the event."""
     now = now or timezone.now()
-    hours = int(parameter_value(key=c.REMINDER_HOURS, default=24))
+    hours = float(parameter_value(key=c.REMINDER_HOURS, default=24))
     due = Registration.objects.filter(
         status=R.CONFIRMED, reminded_at__isnull=True, event__status=E.PUBLISHED,
         event__starts_at__gt=now, event__starts_at__lte=now + dt.timedelta(hours=hours),
@@ -474,10 +534,15 @@ def event_announce(*, event: Event, actor: User) -> int:
     """Tell everyone who follows the event's district or kind, in batches (Celery)."""
     if not is_organiser(actor, event):
         raise PermissionDenied(_("You may not announce this event."))
-    if event.status != E.PUBLISHED:
-        raise ValidationError(_("Only published events can be announced."))
-    from django.db.models import Q
-
+    if event.status != E.PUBLISHED or event.registration_closes <= timezone.now():
+        raise ValidationError(_("Only published events still open for registration can be announced."))
+    earlier = AuditEntry.objects.filter(
+        content_type__app_label="events", content_type__model="event", object_id=str(event.pk), reason="announce"
+    ).first()
+    if earlier is not None:
+        raise ValidationError(
+            _("This event was already announced on %(when)s.") % {"when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")}
+        )
     user_ids = list(
         Subscription.objects.filter(Q(district=event.district_id) | Q(kind=event.kind))
         .filter(Q(district__isnull=True) | Q(district=event.district_id))
@@ -485,7 +550,7 @@ def event_announce(*, event: Event, actor: User) -> int:
         .values_list("user_id", flat=True)
         .distinct()
     )
-    portal_services.audit_record(actor=actor, action="decision", target=event, reason=f"announced to {len(user_ids)}")
+    portal_services.audit_record(
+        actor=actor, action="decision", target=event, reason="announce", detail={"recipients": len(user_ids)}
+    )
     return portal_services.notify_many(user_ids=user_ids, kind="event_announcement", context=_context(event), link=reverse("events:event", args=[event.pk]))
-
-

@@ -35,6 +35,7 @@ api_v1 = [
     path("", include("portal.api")),
     path("", include("jobs.api")),
     path("", include("apartments.api")),
+    path("", include("events.api")),
 ]
 
 urlpatterns = [

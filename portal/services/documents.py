@@ -33,9 +33,10 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
-def _reencode_image(data: bytes, content_type: str) -> bytes:
+def image_reencode(data: bytes, content_type: str, *, max_size: tuple[int, int] | None = None) -> bytes:
     """Decode fully and save again: drops EXIF (location, device) and anything appended to
-    the image; refuses decompression bombs and truncated files."""
+    the image; refuses decompression bombs and truncated files. ``max_size`` shrinks it to
+    fit (a thumbnail for public pictures such as station photos and event covers)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -48,6 +49,8 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
                 fmt = img.format
                 img.load()
                 img = ImageOps.exif_transpose(img)
+                if max_size:
+                    img.thumbnail(max_size)
                 out = io.BytesIO()
                 if content_type == "image/jpeg" and fmt == "JPEG":
                     img.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
@@ -109,7 +112,7 @@ def document_upload(
             code="bad_type",
         )
     if content_type.startswith("image/"):
-        data = _reencode_image(data, content_type)
+        data = image_reencode(data, content_type)
     else:
         _check_pdf(data)
     name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1][:100]

@@ -215,6 +215,10 @@ SPECTACULAR_SETTINGS = {
         "PositionStatusEnum": "jobs.constants.PositionStatus",
         "PositionKindEnum": "jobs.constants.PositionKind",
         "ApplicationStatusEnum": "jobs.constants.ApplicationStatus",
+        "EventKindEnum": "events.constants.EventKind",
+        "EventStatusEnum": "events.constants.EventStatus",
+        "RegistrationStatusEnum": "events.constants.RegistrationStatus",
+        "VenueKindEnum": "events.constants.VenueKind",
     },
 }
 
