@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from events.constants import OPEN_STATES, SEAT_STATES, EventKind, EventStatus, RegistrationStatus, VenueKind
 
@@ -112,9 +113,9 @@ class Registration(models.Model):
     check_in_code = models.CharField(_("check-in code"), max_length=8, unique=True, default=new_check_in_code)
     offer_expires_at = models.DateTimeField(_("offer open until"), null=True, blank=True, db_index=True)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(pgettext_lazy("event attendance", "checked in at"), null=True, blank=True)
     status_reason = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("event registration", "registered"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -546,7 +546,7 @@ def test_only_organisers_announce_and_only_published_events(event, staff_2, orga
 
 
 def test_the_confirmation_email_carries_the_calendar_entry(event, django_capture_on_commit_callbacks, mailoutbox):
-    user = UserFactory()
+    user = UserFactory(language="en")  # messages are written in the user's language
     with django_capture_on_commit_callbacks(execute=True):
         registration = register(event, user)
 
