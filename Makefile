@@ -56,6 +56,7 @@ test: $(VENV)/.requirements-dev ## Run the whole test suite (migrations check, r
 		else echo "Database: SQLite (set DATABASE_URL=postgres://... to test on PostgreSQL)"; fi
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	@# pytest exits 5 when it collected no test: that is a failure here, never a pass.
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing." >&2; fi; \

@@ -5,7 +5,13 @@ from apartments.models import Station
 from portal.models import District
 
 DEMO_STATIONS = [
-    ("luolong", "洛龙区青年驿站（炎黄科技园）", StationKind.YOUTH_APARTMENT, "洛阳市洛龙区炎黄科技园人才公寓 3 号楼", 12),
+    (
+        "luolong",
+        "洛龙区青年驿站（炎黄科技园）",
+        StationKind.YOUTH_APARTMENT,
+        "洛阳市洛龙区炎黄科技园人才公寓 3 号楼",
+        12,
+    ),
     ("jianxi", "涧西区青年驿站", StationKind.PARTNER_HOTEL, "洛阳市涧西区南昌路 18 号（合作酒店）", 6),
     ("xigong", "西工区青年驿站", StationKind.AFFORDABLE_HOUSING, "洛阳市西工区中州中路 300 号", 8),
 ]

@@ -50,6 +50,10 @@ class FollowUpForm(forms.Form):
         kwargs.setdefault("label_suffix", "")  # the first label is a question: no colon after it
         super().__init__(*args, **kwargs)
 
-    outcome = forms.ChoiceField(label=_("How is your job search going?"), choices=FollowUpOutcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label=_("How is your job search going?"), choices=FollowUpOutcome.choices, widget=forms.RadioSelect
+    )
     employer = forms.CharField(label=_("Employer (if you found work)"), required=False, max_length=120)
-    note = forms.CharField(label=_("Anything else you want to tell us"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Anything else you want to tell us"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

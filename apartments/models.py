@@ -91,11 +91,19 @@ class Stay(models.Model):
         _("status"), max_length=12, choices=StayStatus.choices, default=StayStatus.BOOKED, db_index=True
     )
     interview = models.ForeignKey(
-        "jobs.Interview", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "jobs.Interview",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("interview invitation"),
     )
     invitation_document = models.ForeignKey(
-        "portal.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "portal.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("uploaded invitation or offer letter"),
     )
     nights_released = models.PositiveSmallIntegerField(_("nights released"), default=0)
@@ -120,7 +128,9 @@ class Stay(models.Model):
 
     def __str__(self) -> str:
         return _("%(station)s, %(date)s, %(n)d nights") % {
-            "station": self.station, "date": self.check_in.isoformat(), "n": self.nights
+            "station": self.station,
+            "date": self.check_in.isoformat(),
+            "n": self.nights,
         }
 
     @property
@@ -141,10 +151,12 @@ class Stay(models.Model):
 
 
 class BedAlert(models.Model):
-    """"Tell me when a bed frees" at a station for a range of nights; subscribers are told
+    """ "Tell me when a bed frees" at a station for a range of nights; subscribers are told
     in the order they subscribed."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bed_alerts", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bed_alerts", verbose_name=_("user")
+    )
     station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("station"))
     start = models.DateField(_("from night"))
     end = models.DateField(_("to night"))
@@ -174,7 +186,11 @@ class FollowUp(models.Model):
     note = models.TextField(_("note"), blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("answered by"),
     )
     call_task_open = models.BooleanField(_("staff to call"), default=False, db_index=True)

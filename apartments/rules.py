@@ -63,7 +63,9 @@ def station_eligibility(
         result.add(
             "hukou",
             facts.outside_luoyang,
-            _("Household registration: outside Luoyang") if facts.outside_luoyang else _("Household registration: in Luoyang (stations are for graduates from elsewhere)"),
+            _("Household registration: outside Luoyang")
+            if facts.outside_luoyang
+            else _("Household registration: in Luoyang (stations are for graduates from elsewhere)"),
         )
     # Graduated within N years, or graduating within one year.
     if facts.graduation_date is None:
@@ -81,7 +83,11 @@ def station_eligibility(
         result.add(
             "graduation",
             ok,
-            (_("Graduation: %(date)s, within %(n)d years") if ok else _("Graduation: %(date)s, more than %(n)d years ago"))
+            (
+                _("Graduation: %(date)s, within %(n)d years")
+                if ok
+                else _("Graduation: %(date)s, more than %(n)d years ago")
+            )
             % {"date": facts.graduation_date.strftime("%Y-%m"), "n": params.graduation_years},
         )
     # Reason: looking for work, shown by an interview invitation.
@@ -96,15 +102,23 @@ def station_eligibility(
     result.add(
         "nights",
         nights <= left,
-        _("Free nights: %(asked)d asked, %(left)d of %(max)d left") % {"asked": nights, "left": left, "max": params.max_nights},
+        _("Free nights: %(asked)d asked, %(left)d of %(max)d left")
+        % {"asked": nights, "left": left, "max": params.max_nights},
     )
     result.add(
         "one_active_stay",
         not facts.has_active_stay,
-        _("One stay at a time: no other booking") if not facts.has_active_stay else _("One stay at a time: you already have a booking"),
+        _("One stay at a time: no other booking")
+        if not facts.has_active_stay
+        else _("One stay at a time: you already have a booking"),
     )
     if facts.blocked_until and facts.blocked_until >= today:
-        result.add("not_blocked", False, _("Bookings are blocked until %(date)s after a missed check-in") % {"date": facts.blocked_until.isoformat()})
+        result.add(
+            "not_blocked",
+            False,
+            _("Bookings are blocked until %(date)s after a missed check-in")
+            % {"date": facts.blocked_until.isoformat()},
+        )
     arrival = dt.datetime.combine(check_in, dt.time(CHECK_IN_HOUR), tzinfo=now.tzinfo)
     hours = (arrival - now).total_seconds() / 3600
     result.add(

@@ -23,7 +23,9 @@ def station_params(*, on: dt.date, district_id: int | None = None) -> StationPar
         return int(parameter_value(key=key, on=on, district_id=district_id))
 
     return StationParams(
-        max_nights=value(c.MAX_NIGHTS), graduation_years=value(c.GRADUATION_YEARS), booking_min_hours=value(c.BOOKING_MIN_HOURS)
+        max_nights=value(c.MAX_NIGHTS),
+        graduation_years=value(c.GRADUATION_YEARS),
+        booking_min_hours=value(c.BOOKING_MIN_HOURS),
     )
 
 
@@ -58,7 +60,9 @@ def interviews_for_stay(*, user: User, check_in: dt.date, nights: int) -> QueryS
     ).select_related("application__position__organisation")
 
 
-def station_facts(*, user: User, check_in: dt.date, nights: int, today: dt.date, invitation_document: Document | None) -> StationFacts:
+def station_facts(
+    *, user: User, check_in: dt.date, nights: int, today: dt.date, invitation_document: Document | None
+) -> StationFacts:
     profile = getattr(user, "profile", None)
     return StationFacts(
         outside_luoyang=profile.is_from_outside_luoyang if profile else None,
@@ -90,8 +94,12 @@ class NightAvailability:
 def availability(*, station: Station, start: dt.date, days: int) -> list[NightAvailability]:
     """Free beds per night, read live from the night rows (no cache: people act on it)."""
     end = start + dt.timedelta(days=days)
-    booked = dict(StationNight.objects.filter(station=station, date__gte=start, date__lt=end).values_list("date", "booked"))
-    closed = set(StationClosure.objects.filter(station=station, date__gte=start, date__lt=end).values_list("date", flat=True))
+    booked = dict(
+        StationNight.objects.filter(station=station, date__gte=start, date__lt=end).values_list("date", "booked")
+    )
+    closed = set(
+        StationClosure.objects.filter(station=station, date__gte=start, date__lt=end).values_list("date", flat=True)
+    )
     return [
         NightAvailability(date=d, beds=station.beds, booked=booked.get(d, 0), closed=d in closed)
         for d in (start + dt.timedelta(days=i) for i in range(days))
@@ -114,7 +122,9 @@ def stays_of(*, user: User) -> QuerySet[Stay]:
 
 
 def stays_for_staff(*, user: User) -> QuerySet[Stay]:
-    return scope_to_districts(Stay.objects.select_related("station__district", "applicant__profile"), user, "station__district")
+    return scope_to_districts(
+        Stay.objects.select_related("station__district", "applicant__profile"), user, "station__district"
+    )
 
 
 def staff_day_board(*, user: User, today: dt.date) -> dict:
@@ -187,7 +197,9 @@ def station_statistics(*, user: User, year: int) -> list[dict]:
         .order_by()
     )
     outcomes = (
-        scope_to_districts(FollowUp.objects.filter(stay__check_in__year=year).exclude(outcome=""), user, "stay__station__district")
+        scope_to_districts(
+            FollowUp.objects.filter(stay__check_in__year=year).exclude(outcome=""), user, "stay__station__district"
+        )
         .annotate(month=TruncMonth("stay__check_in"))
         .values_list("stay__station__district__name", "month")
         .annotate(

@@ -57,7 +57,9 @@ def _take_nights(station: Station, dates: list[dt.date]) -> None:
     closed = set(StationClosure.objects.filter(station=station, date__in=dates).values_list("date", flat=True))
     for row in rows:
         if row.date in closed:
-            raise ValidationError(_("The station is closed on the night of %(date)s.") % {"date": row.date.isoformat()}, code="closed")
+            raise ValidationError(
+                _("The station is closed on the night of %(date)s.") % {"date": row.date.isoformat()}, code="closed"
+            )
         if row.booked >= min(row.capacity, beds):
             raise ValidationError(
                 _("No bed is free on the night of %(date)s. Choose other dates, or ask to be told when a bed frees.")
@@ -110,8 +112,10 @@ def _apply_cancel(stay: Stay, actor, reason):
 def _apply_check_in(stay: Stay, actor, reason):
     today = timezone.localdate()
     if not (stay.check_in <= today < stay.check_out):
-        raise ValidationError(_("Check-in is possible from %(start)s to the last night %(end)s.") % {
-            "start": stay.check_in.isoformat(), "end": (stay.check_out - dt.timedelta(days=1)).isoformat()})
+        raise ValidationError(
+            _("Check-in is possible from %(start)s to the last night %(end)s.")
+            % {"start": stay.check_in.isoformat(), "end": (stay.check_out - dt.timedelta(days=1)).isoformat()}
+        )
     stay.checked_in_at = timezone.now()
     return ["checked_in_at"]
 
@@ -142,13 +146,17 @@ def _apply_no_show(stay: Stay, actor, reason):
 
 def _notify_applicant(kind: str):
     def produce(stay: Stay, entry: AuditEntry):
-        yield stay.applicant, kind, {
-            "station": stay.station.name,
-            "check_in": stay.check_in.isoformat(),
-            "nights": stay.nights,
-            "reason": entry.reason or "-",
-            "link": reverse("apartments:my_stays"),
-        }
+        yield (
+            stay.applicant,
+            kind,
+            {
+                "station": stay.station.name,
+                "check_in": stay.check_in.isoformat(),
+                "nights": stay.nights,
+                "reason": entry.reason or "-",
+                "link": reverse("apartments:my_stays"),
+            },
+        )
 
     return produce
 
@@ -157,10 +165,24 @@ workflow.register(
     workflow.Workflow(
         model_label="apartments.Stay",
         transitions=[
-            workflow.Transition(S.BOOKED, S.CANCELLED, allowed=_owner_or_staff, apply=_apply_cancel, notify=_notify_applicant("stay_cancelled")),
+            workflow.Transition(
+                S.BOOKED,
+                S.CANCELLED,
+                allowed=_owner_or_staff,
+                apply=_apply_cancel,
+                notify=_notify_applicant("stay_cancelled"),
+            ),
             workflow.Transition(S.BOOKED, S.CHECKED_IN, allowed=_stay_staff, apply=_apply_check_in),
-            workflow.Transition(S.CHECKED_IN, S.CHECKED_OUT, allowed=_stay_staff, apply=_apply_check_out, notify=_notify_applicant("stay_checked_out")),
-            workflow.Transition(S.BOOKED, S.NO_SHOW, allowed=_stay_staff, apply=_apply_no_show, notify=_notify_applicant("stay_no_show")),
+            workflow.Transition(
+                S.CHECKED_IN,
+                S.CHECKED_OUT,
+                allowed=_stay_staff,
+                apply=_apply_check_out,
+                notify=_notify_applicant("stay_checked_out"),
+            ),
+            workflow.Transition(
+                S.BOOKED, S.NO_SHOW, allowed=_stay_staff, apply=_apply_no_show, notify=_notify_applicant("stay_no_show")
+            ),
         ],
     )
 )
@@ -170,7 +192,12 @@ workflow.register(
 
 
 def stay_eligibility(
-    *, user: User, station: Station, check_in: dt.date, nights: int, invitation_document: Document | None = None,
+    *,
+    user: User,
+    station: Station,
+    check_in: dt.date,
+    nights: int,
+    invitation_document: Document | None = None,
     now: dt.datetime | None = None,
 ):
     now = timezone.localtime(now or timezone.now())
@@ -205,7 +232,12 @@ def stay_book(
         with transaction.atomic():
             User.objects.select_for_update().filter(pk=applicant.pk).first()
             result = stay_eligibility(
-                user=applicant, station=station, check_in=check_in, nights=nights, invitation_document=invitation_document, now=now
+                user=applicant,
+                station=station,
+                check_in=check_in,
+                nights=nights,
+                invitation_document=invitation_document,
+                now=now,
             )
             if not result.eligible:
                 # One error per failed criterion, coded as the rule codes it (hukou, nights, ...).
@@ -233,7 +265,10 @@ def stay_book(
                 },
             )
     except IntegrityError as exc:  # the one-active-stay constraint or the night constraint
-        raise ValidationError(_("The booking could not be made: you already have a stay, or the beds just went. Please try again."), code="conflict") from exc
+        raise ValidationError(
+            _("The booking could not be made: you already have a stay, or the beds just went. Please try again."),
+            code="conflict",
+        ) from exc
     return stay
 
 
@@ -307,9 +342,11 @@ def bed_alerts_notify(*, station_id: int, dates: Iterable[dt.date]) -> int:
     }
     told = 0
     with transaction.atomic():
-        alerts = BedAlert.objects.select_for_update().filter(
-            station_id=station_id, notified_at__isnull=True, start__lte=dates[-1], end__gte=dates[0]
-        ).order_by("created_at", "id")
+        alerts = (
+            BedAlert.objects.select_for_update()
+            .filter(station_id=station_id, notified_at__isnull=True, start__lte=dates[-1], end__gte=dates[0])
+            .order_by("created_at", "id")
+        )
         for alert in alerts:
             nights = [d for d in dates if alert.start <= d <= alert.end and free.get(d, 0) > 0]
             if not nights:
@@ -321,8 +358,11 @@ def bed_alerts_notify(*, station_id: int, dates: Iterable[dt.date]) -> int:
             portal_services.notify(
                 user=alert.user,
                 kind="bed_freed",
-                context={"station": station.name, "dates": ", ".join(d.isoformat() for d in nights),
-                         "link": reverse("apartments:station", args=[station.pk])},
+                context={
+                    "station": station.name,
+                    "dates": ", ".join(d.isoformat() for d in nights),
+                    "link": reverse("apartments:station", args=[station.pk]),
+                },
             )
             told += 1
     return told
@@ -395,7 +435,11 @@ def _hire_after(stay: Stay):
 
     since = stay.checked_out_at or timezone.make_aware(dt.datetime.combine(stay.check_in, dt.time.min))
     return (
-        JobApplication.objects.filter(applicant_id=stay.applicant_id, status=ApplicationStatus.HIRED, updated_at__gte=since - dt.timedelta(days=stay.nights + 30))
+        JobApplication.objects.filter(
+            applicant_id=stay.applicant_id,
+            status=ApplicationStatus.HIRED,
+            updated_at__gte=since - dt.timedelta(days=stay.nights + 30),
+        )
         .select_related("position__organisation")
         .order_by("-updated_at")
         .first()
@@ -405,7 +449,10 @@ def _hire_after(stay: Stay):
 def follow_up_answer(*, follow_up: FollowUp, actor: User, outcome: str, employer: str = "", note: str = "") -> FollowUp:
     """The graduate answers the questionnaire, or staff record the outcome of a call."""
     stay = follow_up.stay
-    if not (actor.pk == stay.applicant_id or (actor.is_portal_staff and can_review_district(actor, stay.station.district_id))):
+    if not (
+        actor.pk == stay.applicant_id
+        or (actor.is_portal_staff and can_review_district(actor, stay.station.district_id))
+    ):
         raise PermissionDenied(_("You may not answer this follow-up."))
     try:
         outcome = FollowUpOutcome(outcome)
@@ -423,7 +470,9 @@ def follow_up_answer(*, follow_up: FollowUp, actor: User, outcome: str, employer
         row.answered_by = actor
         row.call_task_open = False
         row.save(update_fields=["outcome", "employer", "note", "answered_at", "answered_by", "call_task_open"])
-        portal_services.audit_record(actor=actor, action="decision", target=stay, reason=f"follow-up {row.stage}: {outcome}")
+        portal_services.audit_record(
+            actor=actor, action="decision", target=stay, reason=f"follow-up {row.stage}: {outcome}"
+        )
     return row
 
 
@@ -455,7 +504,9 @@ def follow_ups_run(*, today: dt.date | None = None) -> dict[str, int]:
                     context={"station": follow_up.stay.station.name, "link": reverse("apartments:my_stays")},
                 )
             counts["sent"] += 1
-        elif not follow_up.call_task_open and timezone.localdate(follow_up.sent_at) <= today - dt.timedelta(days=answer_days):
+        elif not follow_up.call_task_open and timezone.localdate(follow_up.sent_at) <= today - dt.timedelta(
+            days=answer_days
+        ):
             FollowUp.objects.filter(pk=follow_up.pk).update(call_task_open=True)
             counts["call_tasks"] += 1
     return dict(counts)
@@ -475,7 +526,9 @@ def station_set_beds(*, station: Station, actor: User, beds: int) -> Station:
     try:
         with transaction.atomic():
             # Lock every future night in date order, as bookings do, then decide.
-            nights = list(StationNight.objects.select_for_update().filter(station=station, date__gte=today).order_by("date"))
+            nights = list(
+                StationNight.objects.select_for_update().filter(station=station, date__gte=today).order_by("date")
+            )
             too_full = next((n for n in nights if n.booked > beds), None)
             if too_full:
                 raise ValidationError(
@@ -486,7 +539,11 @@ def station_set_beds(*, station: Station, actor: User, beds: int) -> Station:
             Station.objects.filter(pk=station.pk).update(beds=beds)
             StationNight.objects.filter(station=station, date__gte=today).update(capacity=beds)
             portal_services.audit_record(
-                actor=actor, action="decision", target=station, reason=f"beds {old} → {beds}", detail={"beds": [old, beds]}
+                actor=actor,
+                action="decision",
+                target=station,
+                reason=f"beds {old} → {beds}",
+                detail={"beds": [old, beds]},
             )
     except IntegrityError as exc:  # a booking committed a night beyond the new beds meanwhile
         raise ValidationError(_("Guests booked meanwhile; reload the page and try again.")) from exc
@@ -503,14 +560,19 @@ def station_close_nights(*, station: Station, actor: User, dates: Iterable[dt.da
         # them waits for the closure and then sees it.
         booked = next((n for n in _lock_nights(station, dates) if n.booked > 0), None)
         if booked:
-            raise ValidationError(_("Guests are booked on %(date)s; cancel their stays first.") % {"date": booked.date.isoformat()})
-        StationClosure.objects.bulk_create([StationClosure(station=station, date=d, reason=reason) for d in dates], ignore_conflicts=True)
+            raise ValidationError(
+                _("Guests are booked on %(date)s; cancel their stays first.") % {"date": booked.date.isoformat()}
+            )
+        StationClosure.objects.bulk_create(
+            [StationClosure(station=station, date=d, reason=reason) for d in dates], ignore_conflicts=True
+        )
         portal_services.audit_record(
-            actor=actor, action="decision", target=station, reason=f"closed {', '.join(d.isoformat() for d in dates)} {reason}".strip()
+            actor=actor,
+            action="decision",
+            target=station,
+            reason=f"closed {', '.join(d.isoformat() for d in dates)} {reason}".strip(),
         )
     return len(dates)
-
-
 
 
 # --- who else may see a guest's data ---------------------------------------------------------
@@ -523,7 +585,9 @@ def _station_staff_read_guest_id(user: User, profile) -> bool:
     if not user.is_portal_staff:
         return False
     stays = Stay.objects.filter(applicant_id=profile.user_id, status__in=ACTIVE_STAY_STATES)
-    return any(can_review_district(user, district_id) for district_id in stays.values_list("station__district_id", flat=True))
+    return any(
+        can_review_district(user, district_id) for district_id in stays.values_list("station__district_id", flat=True)
+    )
 
 
 @register_document_reader
@@ -531,4 +595,6 @@ def _station_staff_read_invitation(user: User, document) -> bool:
     if not user.is_portal_staff or document.kind != DocumentKind.INVITATION_LETTER:
         return False
     stays = Stay.objects.filter(invitation_document=document)
-    return any(can_review_district(user, district_id) for district_id in stays.values_list("station__district_id", flat=True))
+    return any(
+        can_review_district(user, district_id) for district_id in stays.values_list("station__district_id", flat=True)
+    )

@@ -26,7 +26,11 @@ def _errors(request, exc):
 
 
 def stations(request):
-    return render(request, "apartments/stations.html", {"stations": selectors.stations_with_tonight(), "today": timezone.localdate()})
+    return render(
+        request,
+        "apartments/stations.html",
+        {"stations": selectors.stations_with_tonight(), "today": timezone.localdate()},
+    )
 
 
 def _letters(user):
@@ -37,7 +41,11 @@ def station(request, pk: int):
     station = get_object_or_404(selectors.stations_public(), pk=pk)
     today = timezone.localdate()
     calendar = selectors.availability(station=station, start=today, days=CALENDAR_DAYS)
-    context = {"station": station, "calendar": calendar, "alert_form": BedAlertForm(initial={"start": today, "end": today + dt.timedelta(days=2)})}
+    context = {
+        "station": station,
+        "calendar": calendar,
+        "alert_form": BedAlertForm(initial={"start": today, "end": today + dt.timedelta(days=2)}),
+    }
     if request.user.is_authenticated:
         letters = _letters(request.user)
         # Dates come back in the query string from "Check these dates" and from a refused booking.
@@ -49,7 +57,11 @@ def station(request, pk: int):
             check_in, nights = form.cleaned_data["check_in"], form.cleaned_data["nights"]
             letter = _letter(request.user, form.cleaned_data.get("invitation_document"))
         elif not form.is_bound:
-            check_in, nights, letter = form.fields["check_in"].initial, form.fields["nights"].initial, (letters[0] if letters else None)
+            check_in, nights, letter = (
+                form.fields["check_in"].initial,
+                form.fields["nights"].initial,
+                (letters[0] if letters else None),
+            )
         else:
             check_in = None
         if check_in is not None:
@@ -81,8 +93,11 @@ def book(request, pk: int):
         return redirect(_station_with(pk, request.POST))
     try:
         services.stay_book(
-            applicant=request.user, station=station, check_in=form.cleaned_data["check_in"],
-            nights=form.cleaned_data["nights"], invitation_document=_letter(request.user, form.cleaned_data.get("invitation_document")),
+            applicant=request.user,
+            station=station,
+            check_in=form.cleaned_data["check_in"],
+            nights=form.cleaned_data["nights"],
+            invitation_document=_letter(request.user, form.cleaned_data.get("invitation_document")),
         )
     except ValidationError as exc:
         _errors(request, exc)
@@ -103,7 +118,9 @@ def alert(request, pk: int):
     form = BedAlertForm(request.POST)
     if form.is_valid():
         try:
-            services.bed_alert_subscribe(user=request.user, station=station, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+            services.bed_alert_subscribe(
+                user=request.user, station=station, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            )
         except ValidationError as exc:
             _errors(request, exc)
         else:
@@ -137,7 +154,9 @@ def cancel(request, pk: int):
     try:
         services.stay_cancel(stay=stay, actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        _errors(request, exc) if isinstance(exc, ValidationError) else messages.error(request, _("You may not take this decision."))
+        _errors(request, exc) if isinstance(exc, ValidationError) else messages.error(
+            request, _("You may not take this decision.")
+        )
     else:
         messages.success(request, _("Your booking has been cancelled and the beds are free for others."))
     return redirect("apartments:my_stays")
@@ -171,15 +190,16 @@ def follow_up(request, pk: int):
     return redirect("apartments:my_stays")
 
 
-
-
 @require_GET
 def station_photo(request, pk: int):
     """The station's photo (public; re-encoded with Pillow when staff uploaded it)."""
     station = get_object_or_404(selectors.stations_public(), pk=pk)
     if not station.photo or not station.photo.storage.exists(station.photo.name):
         raise Http404
-    response = FileResponse(station.photo.open("rb"), content_type="image/jpeg" if station.photo.name.lower().endswith((".jpg", ".jpeg")) else "image/png")
+    response = FileResponse(
+        station.photo.open("rb"),
+        content_type="image/jpeg" if station.photo.name.lower().endswith((".jpg", ".jpeg")) else "image/png",
+    )
     response["Cache-Control"] = "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -9,7 +9,9 @@ from django.urls import path
 from portal.models import District
 from portal.urls import urlpatterns as portal_urlpatterns
 
-_TEMPLATE = engines["django"].from_string("<!DOCTYPE html><title>{{ d.name }}</title><p>{{ d.name }} · {{ d.name_en }}</p>")
+_TEMPLATE = engines["django"].from_string(
+    "<!DOCTYPE html><title>{{ d.name }}</title><p>{{ d.name }} · {{ d.name_en }}</p>"
+)
 
 
 def baseline(request):

@@ -145,7 +145,8 @@ class EventAdminForm(forms.ModelForm):
     mistake shows on its field instead of after the save)."""
 
     cover_upload = forms.ImageField(
-        label=gettext_lazy("Cover picture"), required=False,
+        label=gettext_lazy("Cover picture"),
+        required=False,
         help_text=gettext_lazy("JPEG or PNG; stored re-encoded, with a thumbnail for the event list."),
     )
 

@@ -13,7 +13,9 @@ from events.models import Event
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    return (
+        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
 
 
 def _fold(line: str) -> str:
@@ -36,7 +38,13 @@ def _utc(value) -> str:
 def calendar(events: Iterable[Event], *, name: str = "") -> str:
     # The UID's domain: the first host name that is not a wildcard (".example.org" gives example.org).
     host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h.lstrip(".") and "*" not in h), "portal.local")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Luoyang youth talent portal//events//ZH", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Luoyang youth talent portal//events//ZH",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ]
     if name:
         lines.append(f"X-WR-CALNAME:{_escape(name)}")
     stamp = _utc(timezone.now())

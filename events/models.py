@@ -12,7 +12,9 @@ class Venue(models.Model):
     """A reusable place: the youth homes (青年之家) in every township and street, the city
     study rooms (城市书房), and others."""
 
-    district = models.ForeignKey("portal.District", on_delete=models.PROTECT, related_name="venues", verbose_name=_("district"))
+    district = models.ForeignKey(
+        "portal.District", on_delete=models.PROTECT, related_name="venues", verbose_name=_("district")
+    )
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=12, choices=VenueKind.choices)
     address = models.CharField(_("address"), max_length=200)
@@ -35,8 +37,12 @@ class Event(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=EventKind.choices, db_index=True)
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"))
-    district = models.ForeignKey("portal.District", on_delete=models.PROTECT, related_name="events", verbose_name=_("district"))
-    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("venue"))
+    district = models.ForeignKey(
+        "portal.District", on_delete=models.PROTECT, related_name="events", verbose_name=_("district")
+    )
+    venue = models.ForeignKey(
+        Venue, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("venue")
+    )
     place = models.CharField(_("place (when not a listed venue)"), max_length=200, blank=True)
     starts_at = models.DateTimeField(_("starts"), db_index=True)
     ends_at = models.DateTimeField(_("ends"))
@@ -48,18 +54,30 @@ class Event(models.Model):
     graduates_only = models.BooleanField(_("graduates only"), default=False)
     requires_approval = models.BooleanField(_("registration needs approval"), default=False)
     questions = models.JSONField(
-        _("registration questions"), default=list, blank=True,
-        help_text=_('A list such as [{"label": "Your major", "type": "text", "required": true}]; types: text, number, choice (with "choices").'),
+        _("registration questions"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'A list such as [{"label": "Your major", "type": "text", "required": true}]; types: text, number, choice (with "choices").'
+        ),
     )
     volunteer_hours = models.DecimalField(_("volunteer hours credited"), max_digits=5, decimal_places=1, default=0)
     cover = models.ImageField(_("cover image"), upload_to="events/", blank=True, editable=False)
     cover_thumbnail = models.ImageField(_("cover thumbnail"), upload_to="events/", blank=True, editable=False)
     organiser = models.ForeignKey(
-        "portal.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="events",
+        "portal.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
         verbose_name=_("organising employer"),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by"))
-    status = models.CharField(_("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.DRAFT, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.DRAFT, db_index=True
+    )
     status_reason = models.TextField(_("note on the decision"), blank=True)
     no_shows_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -70,10 +88,13 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
+            ),
             models.CheckConstraint(condition=models.Q(capacity__gte=1), name="event_has_places"),
             models.CheckConstraint(
-                condition=models.Q(registration_closes__gt=models.F("registration_opens")), name="event_registration_window"
+                condition=models.Q(registration_closes__gt=models.F("registration_opens")),
+                name="event_registration_window",
             ),
         ]
 
@@ -105,7 +126,12 @@ class Registration(models.Model):
     Status = RegistrationStatus
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("event"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_registrations", verbose_name=_("participant"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_registrations",
+        verbose_name=_("participant"),
+    )
     status = models.CharField(_("status"), max_length=10, choices=RegistrationStatus.choices, db_index=True)
     # Arrival order: the waiting list is served in this order.
     sequence = models.PositiveIntegerField(_("arrival order"))
@@ -138,8 +164,12 @@ class Registration(models.Model):
 class Subscription(models.Model):
     """Follow a district or an event kind (or both) to hear about new events."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_subscriptions", verbose_name=_("user"))
-    district = models.ForeignKey("portal.District", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("district"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_subscriptions", verbose_name=_("user")
+    )
+    district = models.ForeignKey(
+        "portal.District", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("district")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=EventKind.choices, blank=True)
     created_at = models.DateTimeField(_("subscribed"), auto_now_add=True)
 
@@ -148,7 +178,9 @@ class Subscription(models.Model):
         verbose_name_plural = _("event subscriptions")
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "district", "kind"], condition=models.Q(district__isnull=False), name="one_subscription_per_topic"
+                fields=["user", "district", "kind"],
+                condition=models.Q(district__isnull=False),
+                name="one_subscription_per_topic",
             ),
             models.UniqueConstraint(
                 fields=["user", "kind"], condition=models.Q(district__isnull=True), name="one_subscription_per_kind"
@@ -166,7 +198,9 @@ def new_feed_token() -> str:
 class CalendarFeed(models.Model):
     """The private token of a user's calendar feed (.ics) of their events."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("user"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("user")
+    )
     token = models.CharField(max_length=43, unique=True, default=new_feed_token)
     created_at = models.DateTimeField(auto_now_add=True)
 

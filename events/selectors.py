@@ -34,7 +34,9 @@ def events_public(*, filters: EventFilters | None = None, now: dt.datetime | Non
     """Published events that have not ended, with the places taken counted live."""
     filters = filters or EventFilters()
     now = now or timezone.now()
-    qs = _with_taken(Event.objects.filter(status=EventStatus.PUBLISHED, ends_at__gt=now).select_related("district", "venue"))
+    qs = _with_taken(
+        Event.objects.filter(status=EventStatus.PUBLISHED, ends_at__gt=now).select_related("district", "venue")
+    )
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.district:
@@ -52,9 +54,11 @@ def events_public(*, filters: EventFilters | None = None, now: dt.datetime | Non
 
 
 def event_public(*, pk: int) -> Event | None:
-    return _with_taken(Event.objects.filter(pk=pk, status__in=[EventStatus.PUBLISHED, EventStatus.CANCELLED])).select_related(
-        "district", "venue", "organiser"
-    ).first()
+    return (
+        _with_taken(Event.objects.filter(pk=pk, status__in=[EventStatus.PUBLISHED, EventStatus.CANCELLED]))
+        .select_related("district", "venue", "organiser")
+        .first()
+    )
 
 
 def month_calendar(*, year: int, month: int, filters: EventFilters | None = None) -> list[list[dict]]:
@@ -87,7 +91,9 @@ def waitlist_position(registration: Registration) -> int | None:
 def registrations_of(*, user: User) -> list[Registration]:
     """The user's registrations, each with its waiting-list position, in two queries."""
     registrations = list(
-        Registration.objects.filter(user=user).select_related("event__district", "event__venue").order_by("-event__starts_at")
+        Registration.objects.filter(user=user)
+        .select_related("event__district", "event__venue")
+        .order_by("-event__starts_at")
     )
     waiting = [r for r in registrations if r.status == RegistrationStatus.WAITLISTED]
     if waiting:
@@ -113,7 +119,9 @@ def events_for_organiser(*, user: User) -> QuerySet[Event]:
     """Events a user may run: their districts' (staff) or their organisations'."""
     if user.is_portal_staff:
         return events_for_staff(user=user)
-    return _with_taken(Event.objects.filter(organiser__memberships__user=user).select_related("district", "venue", "organiser"))
+    return _with_taken(
+        Event.objects.filter(organiser__memberships__user=user).select_related("district", "venue", "organiser")
+    )
 
 
 def calendar_feed_for(*, user: User) -> CalendarFeed:
@@ -128,7 +136,11 @@ def feed_events(*, token: str) -> tuple[User, list[Event]] | None:
     events = list(
         Event.objects.filter(
             registrations__user=feed.user,
-            registrations__status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.ATTENDED],
+            registrations__status__in=[
+                RegistrationStatus.CONFIRMED,
+                RegistrationStatus.OFFERED,
+                RegistrationStatus.ATTENDED,
+            ],
         )
         .select_related("venue")
         .distinct()

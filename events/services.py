@@ -28,9 +28,23 @@ E = EventStatus
 R = RegistrationStatus
 
 EVENT_FIELDS = (
-    "kind", "title", "description", "district", "venue", "place", "starts_at", "ends_at", "capacity",
-    "registration_opens", "registration_closes", "min_age", "max_age", "graduates_only", "requires_approval",
-    "questions", "volunteer_hours",
+    "kind",
+    "title",
+    "description",
+    "district",
+    "venue",
+    "place",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "registration_opens",
+    "registration_closes",
+    "min_age",
+    "max_age",
+    "graduates_only",
+    "requires_approval",
+    "questions",
+    "volunteer_hours",
 )
 
 
@@ -74,12 +88,18 @@ def _context(event: Event, **extra: Any) -> dict[str, Any]:
 
 def _notify_participant(kind: str):
     def produce(registration: Registration, entry: AuditEntry):
-        yield registration.user, kind, _context(
-            registration.event,
-            code=registration.check_in_code,
-            registration_id=registration.pk,
-            reason=entry.reason or "-",
-            until=timezone.localtime(registration.offer_expires_at).strftime("%Y-%m-%d %H:%M") if registration.offer_expires_at else "",
+        yield (
+            registration.user,
+            kind,
+            _context(
+                registration.event,
+                code=registration.check_in_code,
+                registration_id=registration.pk,
+                reason=entry.reason or "-",
+                until=timezone.localtime(registration.offer_expires_at).strftime("%Y-%m-%d %H:%M")
+                if registration.offer_expires_at
+                else "",
+            ),
         )
 
     return produce
@@ -130,13 +150,27 @@ workflow.register(
     workflow.Workflow(
         model_label="events.Event",
         transitions=[
-            workflow.Transition(E.DRAFT, E.PENDING, allowed=lambda a, e: e.organiser_id is not None and is_member(a, e.organiser)),
-            workflow.Transition(E.REJECTED, E.PENDING, allowed=lambda a, e: e.organiser_id is not None and is_member(a, e.organiser)),
+            workflow.Transition(
+                E.DRAFT, E.PENDING, allowed=lambda a, e: e.organiser_id is not None and is_member(a, e.organiser)
+            ),
+            workflow.Transition(
+                E.REJECTED, E.PENDING, allowed=lambda a, e: e.organiser_id is not None and is_member(a, e.organiser)
+            ),
             workflow.Transition(E.DRAFT, E.PUBLISHED, allowed=is_event_staff),
-            workflow.Transition(E.PENDING, E.PUBLISHED, allowed=is_event_staff, notify=_notify_event_members("event_published")),
-            workflow.Transition(E.PENDING, E.REJECTED, allowed=is_event_staff, requires_reason=True, apply=_set_reason,
-                                notify=_notify_event_members("event_rejected")),
-            workflow.Transition(E.PUBLISHED, E.CANCELLED, allowed=is_organiser, requires_reason=True, apply=_set_reason),
+            workflow.Transition(
+                E.PENDING, E.PUBLISHED, allowed=is_event_staff, notify=_notify_event_members("event_published")
+            ),
+            workflow.Transition(
+                E.PENDING,
+                E.REJECTED,
+                allowed=is_event_staff,
+                requires_reason=True,
+                apply=_set_reason,
+                notify=_notify_event_members("event_rejected"),
+            ),
+            workflow.Transition(
+                E.PUBLISHED, E.CANCELLED, allowed=is_organiser, requires_reason=True, apply=_set_reason
+            ),
         ],
     )
 )
@@ -145,14 +179,40 @@ workflow.register(
     workflow.Workflow(
         model_label="events.Registration",
         transitions=[
-            workflow.Transition(R.PENDING, R.CONFIRMED, allowed=_registration_organiser, notify=_notify_participant("registration_confirmed")),
-            workflow.Transition(R.PENDING, R.WAITLISTED, allowed=_registration_organiser, notify=_notify_participant("registration_waitlisted")),
-            workflow.Transition(R.PENDING, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_cancelled),
-            workflow.Transition(R.WAITLISTED, R.OFFERED, allowed=_registration_organiser, apply=_set_offer, notify=_notify_participant("registration_offered")),
+            workflow.Transition(
+                R.PENDING,
+                R.CONFIRMED,
+                allowed=_registration_organiser,
+                notify=_notify_participant("registration_confirmed"),
+            ),
+            workflow.Transition(
+                R.PENDING,
+                R.WAITLISTED,
+                allowed=_registration_organiser,
+                notify=_notify_participant("registration_waitlisted"),
+            ),
+            workflow.Transition(
+                R.PENDING, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_cancelled
+            ),
+            workflow.Transition(
+                R.WAITLISTED,
+                R.OFFERED,
+                allowed=_registration_organiser,
+                apply=_set_offer,
+                notify=_notify_participant("registration_offered"),
+            ),
             workflow.Transition(R.WAITLISTED, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason),
-            workflow.Transition(R.OFFERED, R.CONFIRMED, allowed=_registration_owner, apply=_clear_offer, notify=_notify_participant("registration_confirmed")),
+            workflow.Transition(
+                R.OFFERED,
+                R.CONFIRMED,
+                allowed=_registration_owner,
+                apply=_clear_offer,
+                notify=_notify_participant("registration_confirmed"),
+            ),
             workflow.Transition(R.OFFERED, R.CANCELLED, allowed=_owner_or_organiser, apply=_clear_offer),
-            workflow.Transition(R.CONFIRMED, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_cancelled),
+            workflow.Transition(
+                R.CONFIRMED, R.CANCELLED, allowed=_owner_or_organiser, apply=_set_reason, notify=_notify_cancelled
+            ),
             workflow.Transition(R.CONFIRMED, R.ATTENDED, allowed=_registration_organiser, apply=_attend),
             workflow.Transition(R.CONFIRMED, R.NO_SHOW, allowed=_registration_organiser),
         ],
@@ -191,7 +251,11 @@ def _question_errors(questions: Any) -> dict[str, list[str]]:
     if not isinstance(questions, list) or len(questions) > 10:
         return {"questions": [_("Give at most 10 questions as a list.")]}
     for q in questions:
-        if not isinstance(q, dict) or not str(q.get("label", "")).strip() or q.get("type") not in ("text", "number", "choice"):
+        if (
+            not isinstance(q, dict)
+            or not str(q.get("label", "")).strip()
+            or q.get("type") not in ("text", "number", "choice")
+        ):
             return {"questions": [_("Each question needs a label and a type: text, number or choice.")]}
         if q["type"] == "choice" and not (isinstance(q.get("choices"), list) and q["choices"]):
             return {"questions": [_("A choice question needs its choices.")]}
@@ -220,7 +284,9 @@ def event_create(*, actor: User, data: dict[str, Any], organiser=None) -> Event:
 
 def _check_employer_kind(event: Event) -> None:
     if event.kind not in EMPLOYER_KINDS:
-        raise ValidationError({"kind": [_("Employers organise recruitment fairs and salons; other events are run by the districts.")]})
+        raise ValidationError(
+            {"kind": [_("Employers organise recruitment fairs and salons; other events are run by the districts.")]}
+        )
 
 
 def event_update(*, event: Event, actor: User, data: dict[str, Any]) -> Event:
@@ -265,7 +331,9 @@ def event_set_cover(*, event: Event, actor: User, upload) -> Event:
         raise PermissionDenied(_("You may not change this event."))
     data = upload.read(settings.DOCUMENT_MAX_BYTES + 1)
     if len(data) > settings.DOCUMENT_MAX_BYTES:
-        raise ValidationError({"cover": [_("The picture is larger than %(mb)d MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20}]})
+        raise ValidationError(
+            {"cover": [_("The picture is larger than %(mb)d MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20}]}
+        )
     content_type = sniff_content_type(data[:16])
     if content_type not in ("image/jpeg", "image/png"):
         raise ValidationError({"cover": [_("The cover must be a JPEG or PNG picture.")]})
@@ -301,7 +369,9 @@ def event_cancel(*, event: Event, actor: User, reason: str) -> AuditEntry:
         entry = portal_services.transition(obj=event, to=E.CANCELLED, actor=actor, reason=reason)
         for registration in Registration.objects.filter(event=event, status__in=OPEN_STATES).select_related("user"):
             portal_services.transition(obj=registration, to=R.CANCELLED, actor=None, reason=reason)
-            portal_services.notify(user=registration.user, kind="event_cancelled", context=_context(event, reason=reason))
+            portal_services.notify(
+                user=registration.user, kind="event_cancelled", context=_context(event, reason=reason)
+            )
     return entry
 
 
@@ -331,7 +401,9 @@ def event_terms(event: Event) -> rules.EventTerms:
 
 
 def registration_eligibility(*, user: User, event: Event, now: dt.datetime | None = None):
-    return rules.can_register(facts=participant_facts(user=user, event=event), terms=event_terms(event), now=now or timezone.now())
+    return rules.can_register(
+        facts=participant_facts(user=user, event=event), terms=event_terms(event), now=now or timezone.now()
+    )
 
 
 def _clean_answers(event: Event, answers: dict[str, Any]) -> dict[str, Any]:
@@ -363,7 +435,9 @@ def _free_places(event: Event) -> int:
     return event.capacity - Registration.objects.filter(event=event, status__in=SEAT_STATES).count()
 
 
-def registration_create(*, event: Event, user: User, answers: dict[str, Any] | None = None, now: dt.datetime | None = None) -> Registration:
+def registration_create(
+    *, event: Event, user: User, answers: dict[str, Any] | None = None, now: dt.datetime | None = None
+) -> Registration:
     """Register for an event. The event row is locked, so however many people register at
     once, at most ``capacity`` are confirmed and the rest join the waiting list in the
     order they arrived. Events that need approval hold the registration for staff."""
@@ -383,13 +457,22 @@ def registration_create(*, event: Event, user: User, answers: dict[str, Any] | N
             status = R.WAITLISTED
         try:
             with transaction.atomic():
-                registration = Registration.objects.create(event=locked, user=user, status=status, sequence=sequence, answers=cleaned)
+                registration = Registration.objects.create(
+                    event=locked, user=user, status=status, sequence=sequence, answers=cleaned
+                )
         except IntegrityError:
             raise ValidationError(_("You are already registered for this event."), code="once") from None
-        kind = {R.CONFIRMED: "registration_confirmed", R.WAITLISTED: "registration_waitlisted", R.PENDING: "registration_pending"}[status]
+        kind = {
+            R.CONFIRMED: "registration_confirmed",
+            R.WAITLISTED: "registration_waitlisted",
+            R.PENDING: "registration_pending",
+        }[status]
         portal_services.notify(
-            user=user, kind=kind,
-            context=_context(locked, code=registration.check_in_code, registration_id=registration.pk, reason="-", until=""),
+            user=user,
+            kind=kind,
+            context=_context(
+                locked, code=registration.check_in_code, registration_id=registration.pk, reason="-", until=""
+            ),
         )
     return registration
 
@@ -399,7 +482,9 @@ def _offer_free_places(event: Event) -> int:
     the caller). Returns the number of offers made."""
     offered = 0
     free = _free_places(event)
-    for registration in Registration.objects.filter(event=event, status=R.WAITLISTED).order_by("sequence")[: max(free, 0)]:
+    for registration in Registration.objects.filter(event=event, status=R.WAITLISTED).order_by("sequence")[
+        : max(free, 0)
+    ]:
         portal_services.transition(obj=registration, to=R.OFFERED, actor=None)
         offered += 1
     return offered
@@ -420,7 +505,11 @@ def registration_accept_offer(*, registration: Registration, actor: User) -> Aud
     with transaction.atomic():
         Event.objects.select_for_update().get(pk=registration.event_id)
         registration.refresh_from_db()
-        if registration.status == R.OFFERED and registration.offer_expires_at and registration.offer_expires_at <= timezone.now():
+        if (
+            registration.status == R.OFFERED
+            and registration.offer_expires_at
+            and registration.offer_expires_at <= timezone.now()
+        ):
             raise ValidationError(_("The offer has expired; the place went to the next person."))
         return portal_services.transition(obj=registration, to=R.CONFIRMED, actor=actor)
 
@@ -446,7 +535,9 @@ def registration_check_in(*, event: Event, code: str, actor: User) -> Registrati
     code = "".join((code or "").split()).upper()
     registration = Registration.objects.select_related("event", "user").filter(check_in_code=code).first()
     if registration is None:
-        raise ValidationError(_("No ticket has the code %(code)s. Check the letters and try again.") % {"code": code}, code="unknown")
+        raise ValidationError(
+            _("No ticket has the code %(code)s. Check the letters and try again.") % {"code": code}, code="unknown"
+        )
     if registration.event_id != event.pk:
         raise ValidationError(_("This ticket is for another event."), code="other_event")
     if registration.status == R.ATTENDED:
@@ -454,7 +545,8 @@ def registration_check_in(*, event: Event, code: str, actor: User) -> Registrati
         raise ValidationError(_("Already checked in at %(when)s.") % {"when": when}, code="twice")
     if registration.status != R.CONFIRMED:
         raise ValidationError(
-            _("This ticket is not confirmed (%(status)s).") % {"status": registration.get_status_display()}, code="not_confirmed"
+            _("This ticket is not confirmed (%(status)s).") % {"status": registration.get_status_display()},
+            code="not_confirmed",
         )
     portal_services.transition(obj=registration, to=R.ATTENDED, actor=actor)
     registration.refresh_from_db()
@@ -468,13 +560,17 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
     """Offers not confirmed in time are withdrawn and passed to the next in line."""
     now = now or timezone.now()
     count = 0
-    for pk, event_id in Registration.objects.filter(status=R.OFFERED, offer_expires_at__lt=now).values_list("pk", "event_id"):
+    for pk, event_id in Registration.objects.filter(status=R.OFFERED, offer_expires_at__lt=now).values_list(
+        "pk", "event_id"
+    ):
         with transaction.atomic():
             event = Event.objects.select_for_update().get(pk=event_id)
             registration = Registration.objects.get(pk=pk)
             if registration.status != R.OFFERED:
                 continue
-            portal_services.transition(obj=registration, to=R.CANCELLED, actor=None, reason=_("The offer was not confirmed in time"))
+            portal_services.transition(
+                obj=registration, to=R.CANCELLED, actor=None, reason=_("The offer was not confirmed in time")
+            )
             if event.status == E.PUBLISHED and event.starts_at > now:
                 _offer_free_places(event)
             count += 1
@@ -490,8 +586,12 @@ def events_mark_no_shows(*, now: dt.datetime | None = None) -> int:
             for registration in Registration.objects.filter(event=event, status=R.CONFIRMED):
                 portal_services.transition(obj=registration, to=R.NO_SHOW, actor=None)
                 count += 1
-            for registration in Registration.objects.filter(event=event, status__in=[R.OFFERED, R.WAITLISTED, R.PENDING]):
-                portal_services.transition(obj=registration, to=R.CANCELLED, actor=None, reason=_("The event has ended"))
+            for registration in Registration.objects.filter(
+                event=event, status__in=[R.OFFERED, R.WAITLISTED, R.PENDING]
+            ):
+                portal_services.transition(
+                    obj=registration, to=R.CANCELLED, actor=None, reason=_("The event has ended")
+                )
             Event.objects.filter(pk=event.pk).update(no_shows_marked_at=now)
     return count
 
@@ -501,16 +601,22 @@ def events_send_reminders(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     hours = float(parameter_value(key=c.REMINDER_HOURS, default=24))
     due = Registration.objects.filter(
-        status=R.CONFIRMED, reminded_at__isnull=True, event__status=E.PUBLISHED,
-        event__starts_at__gt=now, event__starts_at__lte=now + dt.timedelta(hours=hours),
+        status=R.CONFIRMED,
+        reminded_at__isnull=True,
+        event__status=E.PUBLISHED,
+        event__starts_at__gt=now,
+        event__starts_at__lte=now + dt.timedelta(hours=hours),
     ).select_related("event", "user")
     count = 0
     for registration in due:
         with transaction.atomic():
             if Registration.objects.filter(pk=registration.pk, reminded_at__isnull=True).update(reminded_at=now):
                 portal_services.notify(
-                    user=registration.user, kind="event_reminder",
-                    context=_context(registration.event, code=registration.check_in_code, registration_id=registration.pk),
+                    user=registration.user,
+                    kind="event_reminder",
+                    context=_context(
+                        registration.event, code=registration.check_in_code, registration_id=registration.pk
+                    ),
                 )
                 count += 1
     return count
@@ -541,7 +647,8 @@ def event_announce(*, event: Event, actor: User) -> int:
     ).first()
     if earlier is not None:
         raise ValidationError(
-            _("This event was already announced on %(when)s.") % {"when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")}
+            _("This event was already announced on %(when)s.")
+            % {"when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")}
         )
     user_ids = list(
         Subscription.objects.filter(Q(district=event.district_id) | Q(kind=event.kind))
@@ -553,4 +660,9 @@ def event_announce(*, event: Event, actor: User) -> int:
     portal_services.audit_record(
         actor=actor, action="decision", target=event, reason="announce", detail={"recipients": len(user_ids)}
     )
-    return portal_services.notify_many(user_ids=user_ids, kind="event_announcement", context=_context(event), link=reverse("events:event", args=[event.pk]))
+    return portal_services.notify_many(
+        user_ids=user_ids,
+        kind="event_announcement",
+        context=_context(event),
+        link=reverse("events:event", args=[event.pk]),
+    )

@@ -25,13 +25,33 @@ class PositionAdmin(StaffAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["organisation", "district"]
     autocomplete_fields = ["organisation"]
-    readonly_fields = ["status", "status_reason", "rejection_reason", "published_at", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "status_reason",
+        "rejection_reason",
+        "published_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
     exclude = ["search_text"]
     inlines = [AuditInline]
     change_form_template = "admin/jobs/position/change_form.html"
     change_list_template = "admin/jobs/position/change_list.html"
     actions = ["export_csv", "expire_selected"]
-    csv_fields = ["title", "organisation__name", "kind", "district__name", "industry", "headcount", "salary_min", "salary_max", "deadline", "status", "published_at"]
+    csv_fields = [
+        "title",
+        "organisation__name",
+        "kind",
+        "district__name",
+        "industry",
+        "headcount",
+        "salary_min",
+        "salary_max",
+        "deadline",
+        "status",
+        "published_at",
+    ]
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_portal_staff
@@ -67,11 +87,21 @@ class PositionAdmin(StaffAdmin):
             try:
                 services.position_approve(position=obj, actor=request.user)
             except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])) or _("You may not take this decision."), messages.ERROR)
+                self.message_user(
+                    request,
+                    " ".join(getattr(exc, "messages", [str(exc)])) or _("You may not take this decision."),
+                    messages.ERROR,
+                )
             else:
                 self.message_user(request, _("“%(title)s” is published.") % {"title": obj.title}, messages.SUCCESS)
             return self._back(obj)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "title": _("Approve position"), "decision": "approve"}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "object": obj,
+            "title": _("Approve position"),
+            "decision": "approve",
+        }
         return TemplateResponse(request, "admin/jobs/position/decision.html", context)
 
     def reject_view(self, request, pk):
@@ -79,13 +109,31 @@ class PositionAdmin(StaffAdmin):
         form = PositionRejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.position_reject(position=obj, actor=request.user, reason_code=form.cleaned_data["reason_code"], note=form.cleaned_data["note"])
+                services.position_reject(
+                    position=obj,
+                    actor=request.user,
+                    reason_code=form.cleaned_data["reason_code"],
+                    note=form.cleaned_data["note"],
+                )
             except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])) or _("You may not take this decision."), messages.ERROR)
+                self.message_user(
+                    request,
+                    " ".join(getattr(exc, "messages", [str(exc)])) or _("You may not take this decision."),
+                    messages.ERROR,
+                )
             else:
-                self.message_user(request, _("“%(title)s” was sent back to the employer.") % {"title": obj.title}, messages.WARNING)
+                self.message_user(
+                    request, _("“%(title)s” was sent back to the employer.") % {"title": obj.title}, messages.WARNING
+                )
             return self._back(obj)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "title": _("Reject position"), "decision": "reject", "form": form}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "object": obj,
+            "title": _("Reject position"),
+            "decision": "reject",
+            "form": form,
+        }
         return TemplateResponse(request, "admin/jobs/position/decision.html", context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -123,7 +171,9 @@ class PositionAdmin(StaffAdmin):
             "opts": self.model._meta,
             "title": _("Jobs figures %(year)d") % {"year": year},
             "stats": stats,
-            "positions_pct": min(100, round(100 * stats.positions_total / stats.positions_target)) if stats.positions_target else 0,
+            "positions_pct": min(100, round(100 * stats.positions_total / stats.positions_target))
+            if stats.positions_target
+            else 0,
             "hires_pct": min(100, round(100 * stats.hires_total / stats.hires_target)) if stats.hires_target else 0,
             "years": list(range(timezone.localdate().year, 2020, -1)),
         }
@@ -195,7 +245,16 @@ class JobApplicationAdmin(StaffAdmin):
     search_fields = ["position__title", "position__organisation__name", "applicant__profile__real_name"]
     list_select_related = ["position", "applicant"]
     date_hierarchy = "created_at"
-    readonly_fields = ["position", "applicant", "status", "cover_note", "cv", "status_reason", "created_at", "updated_at"]
+    readonly_fields = [
+        "position",
+        "applicant",
+        "status",
+        "cover_note",
+        "cv",
+        "status_reason",
+        "created_at",
+        "updated_at",
+    ]
     exclude = ["shared_documents"]
     inlines = [InterviewInline, AuditInline]
     csv_fields = ["position__title", "position__organisation__name", "status", "created_at"]

@@ -40,9 +40,23 @@ class PositionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Position
         fields = [
-            "id", "organisation", "organisation_id", "kind", "title", "description", "district", "industry",
-            "education_level", "majors", "headcount", "salary_min", "salary_max", "work_address", "deadline",
-            "status", "published_at",
+            "id",
+            "organisation",
+            "organisation_id",
+            "kind",
+            "title",
+            "description",
+            "district",
+            "industry",
+            "education_level",
+            "majors",
+            "headcount",
+            "salary_min",
+            "salary_max",
+            "work_address",
+            "deadline",
+            "status",
+            "published_at",
         ]
         read_only_fields = ["status", "published_at"]
 
@@ -128,7 +142,14 @@ class EmployerApplicationSerializer(serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=[ApplicationStatus.VIEWED, ApplicationStatus.OFFERED, ApplicationStatus.HIRED, ApplicationStatus.REJECTED])
+    to = serializers.ChoiceField(
+        choices=[
+            ApplicationStatus.VIEWED,
+            ApplicationStatus.OFFERED,
+            ApplicationStatus.HIRED,
+            ApplicationStatus.REJECTED,
+        ]
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
@@ -244,13 +265,19 @@ class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, 
 
         if getattr(self, "swagger_fake_view", False):
             return Position.objects.none()
-        return selectors.positions_for_member(user=self.request.user).annotate(applicant_count=Count("applications")).order_by("-created_at")
+        return (
+            selectors.positions_for_member(user=self.request.user)
+            .annotate(applicant_count=Count("applications"))
+            .order_by("-created_at")
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        org = get_object_or_404(portal_selectors.organisations_of_member(user=request.user), pk=data.pop("organisation_id"))
+        org = get_object_or_404(
+            portal_selectors.organisations_of_member(user=request.user), pk=data.pop("organisation_id")
+        )
         try:
             position = services.position_create(organisation=org, actor=request.user, data=data)
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
@@ -300,7 +327,11 @@ class EmployerApplicationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return JobApplication.objects.none()
-        return selectors.applications_for_member(user=self.request.user).prefetch_related("interviews").order_by("-created_at")
+        return (
+            selectors.applications_for_member(user=self.request.user)
+            .prefetch_related("interviews")
+            .order_by("-created_at")
+        )
 
     @extend_schema(request=DecisionSerializer, responses={200: EmployerApplicationSerializer})
     @action(detail=True, methods=["post"])
@@ -329,7 +360,9 @@ class EmployerApplicationViewSet(viewsets.ReadOnlyModelViewSet):
         body = InterviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            interview = services.job_application_invite(application=application, actor=request.user, **body.validated_data)
+            interview = services.job_application_invite(
+                application=application, actor=request.user, **body.validated_data
+            )
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
             raise _drf(exc) from exc
         return Response(InterviewSerializer(interview).data, status=status.HTTP_201_CREATED)

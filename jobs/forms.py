@@ -31,14 +31,23 @@ def district_choices() -> list[tuple[str, str]]:
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Keywords"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. 机械 or engineer")}))
+    q = forms.CharField(
+        label=_("Keywords"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. 机械 or engineer")}),
+    )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_blank(PositionKind.choices, _("All kinds")))
     district = forms.ChoiceField(label=_("District"), required=False)
-    industry = forms.ChoiceField(label=_("Industry"), required=False, choices=_blank(Industry.choices, _("All industries")))
-    education = forms.ChoiceField(label=_("My education"), required=False,
-                                  choices=_blank(EducationLevel.choices, _("Any")))
-    salary_min = forms.IntegerField(label=_("Monthly pay at least (CNY)"), required=False, min_value=0, max_value=1_000_000)
+    industry = forms.ChoiceField(
+        label=_("Industry"), required=False, choices=_blank(Industry.choices, _("All industries"))
+    )
+    education = forms.ChoiceField(
+        label=_("My education"), required=False, choices=_blank(EducationLevel.choices, _("Any"))
+    )
+    salary_min = forms.IntegerField(
+        label=_("Monthly pay at least (CNY)"), required=False, min_value=0, max_value=1_000_000
+    )
     base_only = forms.BooleanField(label=_("Traineeship bases only"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SortOrder.choices)
 
@@ -69,21 +78,29 @@ class PositionForm(forms.ModelForm):
 
 
 class ApplyForm(forms.Form):
-    cover_note = forms.CharField(label=_("Cover note (optional)"), required=False, max_length=2000,
-                                 widget=forms.Textarea(attrs={"rows": 4}))
-    cv = forms.FileField(label=_("CV as PDF (optional)"), required=False,
-                         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
+    cover_note = forms.CharField(
+        label=_("Cover note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    cv = forms.FileField(
+        label=_("CV as PDF (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+    )
     shared_documents = forms.MultipleChoiceField(
         label=_("Documents to share with the employer"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shared_documents"].choices = [(str(d.pk), f"{d.get_kind_display()} · {d.original_name}") for d in documents]
+        self.fields["shared_documents"].choices = [
+            (str(d.pk), f"{d.get_kind_display()} · {d.original_name}") for d in documents
+        ]
 
 
 class InterviewForm(forms.Form):
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    starts_at = forms.DateTimeField(
+        label=_("Date and time"), widget=DateTimeInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    )
     place = forms.CharField(label=_("Place"), required=False, max_length=200)
     online_link = forms.URLField(label=_("Online meeting link"), required=False, assume_scheme="https")
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -96,13 +113,19 @@ class InterviewForm(forms.Form):
 
 
 class ApplicationDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[
-        (ApplicationStatus.OFFERED, _("Make an offer")),
-        (ApplicationStatus.HIRED, _("Confirm the hire")),
-        (ApplicationStatus.REJECTED, _("Decline")),
-    ])
-    reason = forms.CharField(label=_("Message to the applicant (optional)"), required=False, max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    decision = forms.ChoiceField(
+        choices=[
+            (ApplicationStatus.OFFERED, _("Make an offer")),
+            (ApplicationStatus.HIRED, _("Confirm the hire")),
+            (ApplicationStatus.REJECTED, _("Decline")),
+        ]
+    )
+    reason = forms.CharField(
+        label=_("Message to the applicant (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class PositionRejectForm(forms.Form):

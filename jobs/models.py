@@ -18,7 +18,11 @@ class TraineeshipBase(models.Model):
     description = models.TextField(_("catalogue introduction"), blank=True)
     active = models.BooleanField(_("active"), default=True, db_index=True)
     designated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("designated by"),
     )
     designated_at = models.DateTimeField(_("designated"), auto_now_add=True)
@@ -48,11 +52,17 @@ class Position(models.Model):
     )
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, db_index=True)
     education_level = models.CharField(
-        _("minimum education"), max_length=20, choices=EducationLevel.choices, blank=True,
+        _("minimum education"),
+        max_length=20,
+        choices=EducationLevel.choices,
+        blank=True,
         help_text=_("Leave empty when any education level is welcome."),
     )
     majors = models.CharField(
-        _("majors"), max_length=200, blank=True, help_text=_("Separate several majors with commas; empty means any major.")
+        _("majors"),
+        max_length=200,
+        blank=True,
+        help_text=_("Separate several majors with commas; empty means any major."),
     )
     headcount = models.PositiveSmallIntegerField(_("headcount"), default=1, validators=[MinValueValidator(1)])
     salary_min = models.PositiveIntegerField(_("monthly pay from (CNY)"), null=True, blank=True)
@@ -123,12 +133,18 @@ class JobApplication(models.Model):
 
     Status = ApplicationStatus
 
-    position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="applications", verbose_name=_("position"))
+    position = models.ForeignKey(
+        Position, on_delete=models.CASCADE, related_name="applications", verbose_name=_("position")
+    )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_applications", verbose_name=_("applicant")
     )
     status = models.CharField(
-        _("status"), max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED, db_index=True
+        _("status"),
+        max_length=10,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.SUBMITTED,
+        db_index=True,
     )
     cover_note = models.TextField(_("cover note"), blank=True, max_length=2000)
     cv = models.ForeignKey(

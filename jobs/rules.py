@@ -15,7 +15,9 @@ from portal.selectors import Completeness
 
 
 def can_apply(*, position: Position, completeness: Completeness, education_level: str, today: dt.date) -> RuleResult:
-    result = RuleResult(parameters={"deadline": position.deadline.isoformat(), "education_level": position.education_level})
+    result = RuleResult(
+        parameters={"deadline": position.deadline.isoformat(), "education_level": position.education_level}
+    )
     open_now = position.status == PositionStatus.PUBLISHED and position.deadline >= today
     result.add(
         "position_open",
@@ -35,13 +37,18 @@ def can_apply(*, position: Position, completeness: Completeness, education_level
     if position.education_level:
         required = EducationLevel(position.education_level)
         if not education_level:
-            result.add("education", False, _("Education: required %(required)s or above; your profile has none") % {"required": required.label})
+            result.add(
+                "education",
+                False,
+                _("Education: required %(required)s or above; your profile has none") % {"required": required.label},
+            )
         else:
             have = EducationLevel(education_level)
             ok = EDUCATION_RANK[have] >= EDUCATION_RANK[required]
             result.add(
                 "education",
                 ok,
-                _("Education: %(have)s, required %(required)s or above") % {"have": have.label, "required": required.label},
+                _("Education: %(have)s, required %(required)s or above")
+                % {"have": have.label, "required": required.label},
             )
     return result

@@ -57,7 +57,9 @@ def positions_search(*, filters: PositionFilters, today: dt.date | None = None) 
         levels = [str(level) for level, r in EDUCATION_RANK.items() if r <= rank]
         qs = qs.filter(Q(education_level="") | Q(education_level__in=levels))
     if filters.salary_min:
-        qs = qs.filter(Q(salary_max__gte=filters.salary_min) | Q(salary_max__isnull=True, salary_min__gte=filters.salary_min))
+        qs = qs.filter(
+            Q(salary_max__gte=filters.salary_min) | Q(salary_max__isnull=True, salary_min__gte=filters.salary_min)
+        )
     if filters.base_only:
         qs = qs.filter(organisation__traineeship_base__active=True)
     if filters.sort == SortOrder.DEADLINE:
@@ -88,7 +90,11 @@ def search_cache_key(*, filters: PositionFilters | list, page: str, language: st
 
 
 def position_public(*, pk: int) -> Position | None:
-    return Position.objects.select_related("organisation", "district").filter(pk=pk, status=PositionStatus.PUBLISHED).first()
+    return (
+        Position.objects.select_related("organisation", "district")
+        .filter(pk=pk, status=PositionStatus.PUBLISHED)
+        .first()
+    )
 
 
 def positions_of_organisation(*, organisation: Organisation) -> QuerySet[Position]:
@@ -142,7 +148,9 @@ def history_for(objects: list[Any]) -> dict[int, list[AuditEntry]]:
         return {}
     ct = ContentType.objects.get_for_model(type(objects[0]))
     history: dict[int, list[AuditEntry]] = defaultdict(list)
-    entries = AuditEntry.objects.filter(content_type=ct, object_id__in=[str(o.pk) for o in objects]).order_by("created_at", "id")
+    entries = AuditEntry.objects.filter(content_type=ct, object_id__in=[str(o.pk) for o in objects]).order_by(
+        "created_at", "id"
+    )
     for entry in entries:
         entry.content_type = ct  # the labels read the model from it: no query per entry
         history[int(entry.object_id)].append(entry)
@@ -173,7 +181,9 @@ def traineeship_bases() -> QuerySet[TraineeshipBase]:
 
 
 def base_catalogue(*, base: TraineeshipBase) -> QuerySet[Position]:
-    return positions_search(filters=PositionFilters(kind=PositionKind.TRAINEESHIP)).filter(organisation=base.organisation_id)
+    return positions_search(filters=PositionFilters(kind=PositionKind.TRAINEESHIP)).filter(
+        organisation=base.organisation_id
+    )
 
 
 @dataclass
@@ -185,8 +195,6 @@ class JobStatistics:
     hires_total: int
     by_district: list[dict[str, Any]]
     by_kind: list[dict[str, Any]]
-
-
 
 
 def job_statistics(*, user: User, year: int | None = None) -> JobStatistics:
@@ -208,11 +216,11 @@ def job_statistics(*, user: User, year: int | None = None) -> JobStatistics:
         hires_target=int(parameter_value(key="jobs-hires-target", on=dt.date(year, 12, 31), default=0)),
         positions_total=sum(by_district_pos.values()),
         hires_total=sum(by_district_hire.values()),
-        by_district=[{"name": d, "positions": by_district_pos.get(d, 0), "hires": by_district_hire.get(d, 0)} for d in districts],
+        by_district=[
+            {"name": d, "positions": by_district_pos.get(d, 0), "hires": by_district_hire.get(d, 0)} for d in districts
+        ],
         by_kind=[
             {"name": k.label, "positions": by_kind_pos.get(k.value, 0), "hires": by_kind_hire.get(k.value, 0)}
             for k in PositionKind
         ],
     )
-
-

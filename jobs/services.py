@@ -155,11 +155,17 @@ workflow.register(
             workflow.Transition(P.DRAFT, P.PENDING, allowed=_position_member, notify=_position_submitted),
             workflow.Transition(P.REJECTED, P.PENDING, allowed=_position_member, notify=_position_submitted),
             workflow.Transition(
-                P.PENDING, P.PUBLISHED, allowed=_position_reviewer, apply=_set_published,
+                P.PENDING,
+                P.PUBLISHED,
+                allowed=_position_reviewer,
+                apply=_set_published,
                 notify=_position_decided("position_published"),
             ),
             workflow.Transition(
-                P.PENDING, P.REJECTED, allowed=_position_reviewer, apply=_set_reason,
+                P.PENDING,
+                P.REJECTED,
+                allowed=_position_reviewer,
+                apply=_set_reason,
                 notify=_position_decided("position_rejected"),
             ),
             workflow.Transition(P.PUBLISHED, P.CLOSED, allowed=_member_or_reviewer),
@@ -195,7 +201,11 @@ workflow.register(workflow.Workflow(model_label="jobs.JobApplication", transitio
 
 def _validate_position(position: Position) -> None:
     errors: dict[str, list[str]] = {}
-    if position.salary_min is not None and position.salary_max is not None and position.salary_max < position.salary_min:
+    if (
+        position.salary_min is not None
+        and position.salary_max is not None
+        and position.salary_max < position.salary_min
+    ):
         errors.setdefault("salary_max", []).append(_("The upper end of the pay range is below the lower end."))
     if position.deadline and position.deadline < timezone.localdate():
         errors.setdefault("deadline", []).append(_("The application deadline is in the past."))
@@ -210,7 +220,9 @@ def position_create(*, organisation: Organisation, actor: User, data: dict[str, 
     if not is_member(actor, organisation):
         raise PermissionDenied(_("You are not a member of this organisation."))
     if not organisation.is_verified:
-        raise ValidationError(_("Only verified organisations can post positions. Wait for your district to verify yours."))
+        raise ValidationError(
+            _("Only verified organisations can post positions. Wait for your district to verify yours.")
+        )
     position = Position(organisation=organisation, created_by=actor, status=PositionStatus.DRAFT)
     for name in POSITION_FIELDS:
         if name in data:
@@ -240,7 +252,9 @@ def position_update(*, position: Position, actor: User, data: dict[str, Any]) ->
 
 def position_submit(*, position: Position, actor: User) -> AuditEntry:
     if not position.organisation.is_verified:
-        raise ValidationError(_("Only verified organisations can post positions. Wait for your district to verify yours."))
+        raise ValidationError(
+            _("Only verified organisations can post positions. Wait for your district to verify yours.")
+        )
     return portal_services.transition(obj=position, to=PositionStatus.PENDING, actor=actor)
 
 
@@ -296,7 +310,9 @@ def traineeship_base_designate(*, organisation: Organisation, actor: User, descr
     base, _created = TraineeshipBase.objects.update_or_create(
         organisation=organisation, defaults={"active": True, "designated_by": actor, "description": description}
     )
-    portal_services.audit_record(actor=actor, action="decision", target=organisation, reason="traineeship base designated")
+    portal_services.audit_record(
+        actor=actor, action="decision", target=organisation, reason="traineeship base designated"
+    )
     return base
 
 
@@ -305,7 +321,9 @@ def traineeship_base_revoke(*, base: TraineeshipBase, actor: User) -> Traineeshi
         raise PermissionDenied(_("You may not take this decision."))
     base.active = False
     base.save(update_fields=["active"])
-    portal_services.audit_record(actor=actor, action="decision", target=base.organisation, reason="traineeship base revoked")
+    portal_services.audit_record(
+        actor=actor, action="decision", target=base.organisation, reason="traineeship base revoked"
+    )
     return base
 
 
@@ -336,7 +354,9 @@ def job_application_submit(
         raise ValidationError([ValidationError(str(c.message), code=c.code) for c in result.failures])
     if JobApplication.objects.filter(position=position, applicant=applicant).exists():
         raise ValidationError(_("You have already applied for this position."), code="duplicate")
-    documents = list(Document.objects.filter(owner=applicant, organisation__isnull=True, pk__in=list(shared_document_ids)))
+    documents = list(
+        Document.objects.filter(owner=applicant, organisation__isnull=True, pk__in=list(shared_document_ids))
+    )
     if len(documents) != len(set(shared_document_ids)):
         raise ValidationError(_("You can only share your own documents."))
     cv = None
@@ -395,7 +415,12 @@ def job_application_invite(
         if application.status != ApplicationStatus.INTERVIEW:
             portal_services.transition(obj=application, to=ApplicationStatus.INTERVIEW, actor=actor)
         interview = Interview.objects.create(
-            application=application, starts_at=starts_at, place=place, online_link=online_link, note=note, invited_by=actor
+            application=application,
+            starts_at=starts_at,
+            place=place,
+            online_link=online_link,
+            note=note,
+            invited_by=actor,
         )
         position = application.position
         portal_services.notify(

@@ -73,12 +73,12 @@ def position_detail(request, pk: int):
     if request.user.is_authenticated:
         profile = portal_services.profile_get_or_create(user=request.user)
         documents = list(portal_selectors.documents_of(user=request.user).filter(organisation__isnull=True))
-        completeness = portal_selectors.profile_completeness(
-            profile=profile, documents={d.kind for d in documents}
-        )
+        completeness = portal_selectors.profile_completeness(profile=profile, documents={d.kind for d in documents})
         context.update(
             eligibility=rules.can_apply(
-                position=position, completeness=completeness, education_level=profile.education_level,
+                position=position,
+                completeness=completeness,
+                education_level=profile.education_level,
                 today=timezone.localdate(),
             ),
             existing=JobApplication.objects.filter(position=position, applicant=request.user).first(),
@@ -176,16 +176,23 @@ def employer_dashboard(request):
 def position_create(request, org_pk: int):
     org = _member_org(request, org_pk)
     if not org.is_verified:
-        messages.error(request, _("Only verified organisations can post positions. Wait for your district to verify yours."))
+        messages.error(
+            request, _("Only verified organisations can post positions. Wait for your district to verify yours.")
+        )
         return redirect("jobs:employer")
-    form = PositionForm(request.POST or None, initial={"district": org.district_id, "industry": org.industry, "work_address": org.address})
+    form = PositionForm(
+        request.POST or None,
+        initial={"district": org.district_id, "industry": org.industry, "work_address": org.address},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             position = services.position_create(organisation=org, actor=request.user, data=form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("The position has been saved as a draft. Submit it for review when it is ready."))
+            messages.success(
+                request, _("The position has been saved as a draft. Submit it for review when it is ready.")
+            )
             return redirect("jobs:employer_position", pk=position.pk)
     return render(request, "jobs/position_form.html", {"form": form, "organisation": org})
 
@@ -252,7 +259,9 @@ def employer_application(request, pk: int):
     if request.method == "POST":
         try:
             if which == "interview" and interview_form.is_valid():
-                services.job_application_invite(application=application, actor=request.user, **interview_form.cleaned_data)
+                services.job_application_invite(
+                    application=application, actor=request.user, **interview_form.cleaned_data
+                )
                 messages.success(request, _("The invitation has been sent."))
                 return redirect("jobs:employer_application", pk=pk)
             if which == "decision" and decision_form.is_valid():

@@ -37,13 +37,26 @@ class AccountAdapter(DefaultAccountAdapter):
             raise forms.ValidationError(exc.messages) from exc
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
-        send_sms(phone=phone, message=_("Your verification code is %(code)s, valid for 10 minutes. Do not share it.") % {"code": code})
+        send_sms(
+            phone=phone,
+            message=_("Your verification code is %(code)s, valid for 10 minutes. Do not share it.") % {"code": code},
+        )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
-        send_sms(phone=phone, message=_("Someone asked to sign in with this number, but no account uses it. You can sign up on the portal."))
+        send_sms(
+            phone=phone,
+            message=_(
+                "Someone asked to sign in with this number, but no account uses it. You can sign up on the portal."
+            ),
+        )
 
     def send_account_already_exists_sms(self, phone: str) -> None:
-        send_sms(phone=phone, message=_("Someone tried to sign up with this number, which already has an account. Sign in instead, or ignore this message."))
+        send_sms(
+            phone=phone,
+            message=_(
+                "Someone tried to sign up with this number, which already has an account. Sign in instead, or ignore this message."
+            ),
+        )
 
     def set_phone(self, user: User, phone: str, verified: bool) -> None:
         user.phone = phone

@@ -192,7 +192,11 @@ class OrganisationAdmin(StaffAdmin):
     @admin.display(description=gettext_lazy("Documents"))
     def documents_links(self, obj):
         links = [
-            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', reverse("portal:document_download", args=[d.pk]), d.get_kind_display())
+            format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}</a>',
+                reverse("portal:document_download", args=[d.pk]),
+                d.get_kind_display(),
+            )
             for d in obj.documents.all()
         ]
         return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
@@ -221,7 +225,13 @@ class OrganisationAdmin(StaffAdmin):
             else:
                 self.message_user(request, _("%(name)s has been verified.") % {"name": obj.name}, messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:portal_organisation_change", args=[obj.pk]))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "title": _("Verify organisation"), "decision": "verify"}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "object": obj,
+            "title": _("Verify organisation"),
+            "decision": "verify",
+        }
         return TemplateResponse(request, "admin/portal/organisation/decision.html", context)
 
     def reject_view(self, request, pk):
@@ -235,7 +245,14 @@ class OrganisationAdmin(StaffAdmin):
             else:
                 self.message_user(request, _("%(name)s has been rejected.") % {"name": obj.name}, messages.WARNING)
             return HttpResponseRedirect(reverse("admin:portal_organisation_change", args=[obj.pk]))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "title": _("Reject organisation"), "decision": "reject", "form": form}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "object": obj,
+            "title": _("Reject organisation"),
+            "decision": "reject",
+            "form": form,
+        }
         return TemplateResponse(request, "admin/portal/organisation/decision.html", context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -254,16 +271,41 @@ class OrganisationAdmin(StaffAdmin):
 
 @admin.register(ApplicantProfile)
 class ApplicantProfileAdmin(StaffAdmin):
-    list_display = ["__str__", "id_number_masked", "education_level", "school", "graduation_date", "district", "hukou_city"]
+    list_display = [
+        "__str__",
+        "id_number_masked",
+        "education_level",
+        "school",
+        "graduation_date",
+        "district",
+        "hukou_city",
+    ]
     list_filter = ["district", "education_level", "works_in_luoyang"]
     search_fields = ["real_name", "school", "major", "user__email", "user__phone"]
     list_select_related = ["user", "district"]
     date_hierarchy = "created_at"
-    readonly_fields = ["user", "id_number_masked", "birth_date", "gender", "created_at", "updated_at", "documents_links"]
+    readonly_fields = [
+        "user",
+        "id_number_masked",
+        "birth_date",
+        "gender",
+        "created_at",
+        "updated_at",
+        "documents_links",
+    ]
     exclude = ["id_number_encrypted", "id_number_hash"]
     inlines = [AuditInline]
     change_form_template = "admin/portal/applicantprofile/change_form.html"
-    csv_fields = ["real_name", "id_number_masked", "education_level", "school", "major", "graduation_date", "district__name", "hukou_city"]
+    csv_fields = [
+        "real_name",
+        "id_number_masked",
+        "education_level",
+        "school",
+        "major",
+        "graduation_date",
+        "district__name",
+        "hukou_city",
+    ]
 
     def get_search_results(self, request, queryset, search_term):
         # An exact ID number finds the profile through its keyed hash, never by plaintext.
@@ -279,7 +321,11 @@ class ApplicantProfileAdmin(StaffAdmin):
     @admin.display(description=gettext_lazy("Documents"))
     def documents_links(self, obj):
         links = [
-            format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', reverse("portal:document_download", args=[d.pk]), d.get_kind_display())
+            format_html(
+                '<a href="{}" target="_blank" rel="noopener">{}</a>',
+                reverse("portal:document_download", args=[d.pk]),
+                d.get_kind_display(),
+            )
             for d in Document.objects.filter(owner_id=obj.user_id, organisation__isnull=True)
         ]
         return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
@@ -292,7 +338,9 @@ class ApplicantProfileAdmin(StaffAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/unmask/", self.admin_site.admin_view(self.unmask_view), name="portal_applicantprofile_unmask"),
+            path(
+                "<int:pk>/unmask/", self.admin_site.admin_view(self.unmask_view), name="portal_applicantprofile_unmask"
+            ),
         ] + super().get_urls()
 
     def unmask_view(self, request, pk):
@@ -301,8 +349,16 @@ class ApplicantProfileAdmin(StaffAdmin):
             raise Http404
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:portal_applicantprofile_change", args=[pk]))
-        number = services.profile_unmask_id_number(profile=obj, actor=request.user, reason=request.POST.get("reason", ""))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "object": obj, "number": number, "title": _("Full ID number")}
+        number = services.profile_unmask_id_number(
+            profile=obj, actor=request.user, reason=request.POST.get("reason", "")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "object": obj,
+            "number": number,
+            "title": _("Full ID number"),
+        }
         response = render(request, "admin/portal/applicantprofile/unmasked.html", context)
         response["Cache-Control"] = "no-store"
         return response
@@ -348,7 +404,9 @@ class UserAdmin(DjangoUserAdmin, StaffAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         user = form.instance
-        if user.role in (Role.DISTRICT_STAFF, Role.CITY_STAFF) and (user.role != Role.DISTRICT_STAFF or user.districts.exists()):
+        if user.role in (Role.DISTRICT_STAFF, Role.CITY_STAFF) and (
+            user.role != Role.DISTRICT_STAFF or user.districts.exists()
+        ):
             services.staff_role_set(user=user, role=user.role, districts=user.districts.all())
 
 
@@ -371,7 +429,9 @@ class DocumentAdmin(StaffAdmin):
             return qs
         from django.db.models import Q
 
-        return qs.filter(Q(owner__profile__district__in=ids, organisation__isnull=True) | Q(organisation__district__in=ids))
+        return qs.filter(
+            Q(owner__profile__district__in=ids, organisation__isnull=True) | Q(organisation__district__in=ids)
+        )
 
 
 class DeliveryInline(StaffInline, admin.TabularInline):
@@ -420,7 +480,17 @@ class AuditEntryAdmin(StaffAdmin):
     search_fields = ["object_id", "actor__email", "reason"]
     list_select_related = ["actor", "content_type"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "actor", "action", "content_type", "object_id", "from_status", "to_status", "reason", "detail"]
+    readonly_fields = [
+        "created_at",
+        "actor",
+        "action",
+        "content_type",
+        "object_id",
+        "from_status",
+        "to_status",
+        "reason",
+        "detail",
+    ]
     csv_fields = ["created_at", "actor", "action", "object_id", "from_status", "to_status", "reason"]
 
     def has_module_permission(self, request):

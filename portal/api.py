@@ -23,7 +23,9 @@ def _drf_error(exc: DjangoValidationError) -> ValidationError:
 class ProfileSerializer(serializers.ModelSerializer):
     id_number = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=18)
     id_number_masked = serializers.CharField(read_only=True)
-    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all(), allow_null=True, required=False)
+    district = serializers.SlugRelatedField(
+        slug_field="code", queryset=District.objects.all(), allow_null=True, required=False
+    )
     is_from_outside_luoyang = serializers.BooleanField(read_only=True, allow_null=True)
     completeness = serializers.SerializerMethodField()
 
@@ -107,7 +109,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
-    @extend_schema(request=MarkReadSerializer, responses={200: {"type": "object", "properties": {"marked": {"type": "integer"}}}})
+    @extend_schema(
+        request=MarkReadSerializer, responses={200: {"type": "object", "properties": {"marked": {"type": "integer"}}}}
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         body = MarkReadSerializer(data=request.data)
@@ -149,7 +153,9 @@ class OrganisationSerializer(serializers.ModelSerializer):
             raise ValidationError(exc.messages) from exc
 
 
-class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class OrganisationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Organisations the signed-in user belongs to; POST registers a new one."""
 
     serializer_class = OrganisationSerializer

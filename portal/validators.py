@@ -36,13 +36,9 @@ def validate_id_number(value: str) -> str:
     if len(number) != 18:
         raise ValidationError(_("An ID number has 18 characters."), code="id_length")
     if not _ID_RE.match(number):
-        raise ValidationError(
-            _("An ID number is 17 digits followed by a digit or X."), code="id_format"
-        )
+        raise ValidationError(_("An ID number is 17 digits followed by a digit or X."), code="id_format")
     if id_birth_date(number) is None:
-        raise ValidationError(
-            _("The birth date in this ID number is not a valid date."), code="id_birth_date"
-        )
+        raise ValidationError(_("The birth date in this ID number is not a valid date."), code="id_birth_date")
     if id_check_digit(number[:17]) != number[17]:
         raise ValidationError(
             _("The check digit of this ID number is wrong; please check for a typing error."),
@@ -95,9 +91,7 @@ def validate_credit_code(value: str) -> str:
     """Validate an 18-character unified social credit code and return it normalised."""
     code = _fold(value).upper()
     if len(code) != 18:
-        raise ValidationError(
-            _("A unified social credit code has 18 characters."), code="credit_length"
-        )
+        raise ValidationError(_("A unified social credit code has 18 characters."), code="credit_length")
     if any(c not in _CREDIT_ALPHABET for c in code):
         raise ValidationError(
             _("A unified social credit code uses digits and capital letters except I, O, Z, S and V."),

@@ -77,7 +77,9 @@ def profile(request):
 def consent(request):
     if request.POST.get("withdraw"):
         services.consent_withdraw(user=request.user)
-        messages.info(request, _("Your consent has been withdrawn. You cannot apply to programmes until you consent again."))
+        messages.info(
+            request, _("Your consent has been withdrawn. You cannot apply to programmes until you consent again.")
+        )
         return redirect("portal:profile")
     form = ConsentForm(request.POST)
     if form.is_valid():
@@ -94,7 +96,9 @@ def document_upload(request):
     form = DocumentUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.document_upload(owner=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"])
+            services.document_upload(
+                owner=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
+            )
         except ValidationError as exc:
             for msg in exc.messages:
                 messages.error(request, msg)
@@ -105,7 +109,9 @@ def document_upload(request):
             for msg in errors:
                 messages.error(request, msg)
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect("portal:profile")
 
@@ -142,7 +148,9 @@ def document_download(request, pk: int):
 @login_required
 def inbox(request):
     page = Paginator(selectors.notifications_for(user=request.user), 20).get_page(request.GET.get("page"))
-    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(user=request.user)
+    preference = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(
+        user=request.user
+    )
     return render(
         request,
         "portal/inbox.html",
@@ -164,7 +172,9 @@ def inbox_mark_read(request):
 def inbox_preferences(request):
     form = NotificationPreferenceForm(request.POST)
     if form.is_valid():
-        services.notification_preference_update(user=request.user, email=form.cleaned_data["email"], sms=form.cleaned_data["sms"])
+        services.notification_preference_update(
+            user=request.user, email=form.cleaned_data["email"], sms=form.cleaned_data["sms"]
+        )
         messages.success(request, _("Your notification settings have been saved."))
     return redirect("portal:inbox")
 

@@ -12,12 +12,21 @@ class Parameter(models.Model):
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
     effective_from = models.DateField(_("effective from"))
     district = models.ForeignKey(
-        "portal.District", on_delete=models.CASCADE, null=True, blank=True, related_name="parameters",
-        verbose_name=_("district"), help_text=_("Empty: applies to the whole city."),
+        "portal.District",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="parameters",
+        verbose_name=_("district"),
+        help_text=_("Empty: applies to the whole city."),
     )
     note = models.CharField(_("source or note"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("entered by"),
     )
     created_at = models.DateTimeField(_("entered"), auto_now_add=True)
@@ -31,7 +40,8 @@ class Parameter(models.Model):
                 fields=["key", "effective_from", "district"], name="parameter_unique_per_day_district"
             ),
             models.UniqueConstraint(
-                fields=["key", "effective_from"], condition=models.Q(district__isnull=True),
+                fields=["key", "effective_from"],
+                condition=models.Q(district__isnull=True),
                 name="parameter_unique_per_day_citywide",
             ),
         ]

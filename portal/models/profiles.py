@@ -27,9 +27,7 @@ class ApplicantProfile(models.Model):
     birth_date = models.DateField(_("birth date"), null=True, blank=True, editable=False)
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True, editable=False)
     phone = models.CharField(_("contact phone"), max_length=20, blank=True)
-    education_level = models.CharField(
-        _("education level"), max_length=20, choices=EducationLevel.choices, blank=True
-    )
+    education_level = models.CharField(_("education level"), max_length=20, choices=EducationLevel.choices, blank=True)
     school = models.CharField(_("school"), max_length=100, blank=True)
     major = models.CharField(_("major"), max_length=100, blank=True)
     graduation_date = models.DateField(_("graduation date"), null=True, blank=True)
@@ -47,7 +45,11 @@ class ApplicantProfile(models.Model):
     current_employer = models.CharField(_("current employer"), max_length=100, blank=True)
     works_in_luoyang = models.BooleanField(_("working or starting a business in Luoyang"), default=False)
     volunteer_hours = models.DecimalField(
-        _("volunteer hours"), max_digits=7, decimal_places=1, default=0, editable=False,
+        _("volunteer hours"),
+        max_digits=7,
+        decimal_places=1,
+        default=0,
+        editable=False,
         help_text=_("Credited by attended volunteer events."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

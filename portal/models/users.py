@@ -29,9 +29,7 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), blank=True, null=True, unique=True)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True, null=True, unique=True)
     phone_verified = models.BooleanField(_("phone verified"), default=False)
-    role = models.CharField(
-        _("role"), max_length=20, choices=Role.choices, default=Role.GRADUATE, db_index=True
-    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.GRADUATE, db_index=True)
     districts = models.ManyToManyField(
         "portal.District",
         blank=True,

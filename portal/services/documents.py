@@ -72,9 +72,7 @@ def image_reencode(data: bytes, content_type: str, *, max_size: tuple[int, int] 
 
 def _check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-1024:]:
-        raise ValidationError(
-            _("The PDF file is incomplete or damaged. Please upload it again."), code="pdf_broken"
-        )
+        raise ValidationError(_("The PDF file is incomplete or damaged. Please upload it again."), code="pdf_broken")
     if _PDF_FORBIDDEN.search(_PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)):
         raise ValidationError(
             _("PDF files with scripts, attachments or embedded media are not accepted."), code="pdf_active"

@@ -99,9 +99,7 @@ def notify_batch_create(
         for user in users.values():
             title, body = _render(user, kind, context)
             new.append(
-                Notification(
-                    user=user, kind=kind, title=title[:200], body=body, link=link, key=f"{fanout}:{user.pk}"
-                )
+                Notification(user=user, kind=kind, title=title[:200], body=body, link=link, key=f"{fanout}:{user.pk}")
             )
         Notification.objects.bulk_create(new, ignore_conflicts=True)
         notifications = Notification.objects.filter(key__in=[n.key for n in new]).only("pk", "user_id")
@@ -130,9 +128,7 @@ def delivery_send(*, delivery_id: int) -> Delivery:
     error = None
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("notification__user")
-            .get(pk=delivery_id)
+            Delivery.objects.select_for_update(of=("self",)).select_related("notification__user").get(pk=delivery_id)
         )
         if delivery.status != DeliveryStatus.QUEUED:
             return delivery
@@ -167,7 +163,7 @@ def _send(delivery: Delivery) -> None:
             body += "\n\n" + notification.link
         message = EmailMessage(notification.title, body, None, [user.email])
         builder = KINDS[notification.kind].attachments if notification.kind in KINDS else None
-        for filename, content, mimetype in (builder(notification.context) if builder else []):
+        for filename, content, mimetype in builder(notification.context) if builder else []:
             message.attach(filename, content, mimetype)
         message.send(fail_silently=False)
     elif delivery.channel == Channel.SMS:

@@ -39,7 +39,11 @@ def _member_notifications(org: Organisation, entry: AuditEntry, kind: str):
 
 def _staff_notifications(org: Organisation, entry: AuditEntry | None):
     reviewers = User.objects.filter(is_active=True, role=Role.DISTRICT_STAFF, districts=org.district_id)
-    context = {"organisation": org.name, "district": org.district.name, "link": f"/admin/portal/organisation/{org.pk}/change/"}
+    context = {
+        "organisation": org.name,
+        "district": org.district.name,
+        "link": f"/admin/portal/organisation/{org.pk}/change/",
+    }
     for user in reviewers:
         yield user, "organisation_submitted", context
 

@@ -43,7 +43,11 @@ def _apply_id_number(profile: ApplicantProfile, raw: str) -> None:
     digest = crypto.keyed_hash(number)
     if ApplicantProfile.objects.filter(id_number_hash=digest).exclude(pk=profile.pk).exists():
         raise ValidationError(
-            {"id_number": _("This ID number is already registered to another account. If it is yours, contact the service desk.")}
+            {
+                "id_number": _(
+                    "This ID number is already registered to another account. If it is yours, contact the service desk."
+                )
+            }
         )
     profile.id_number_encrypted = crypto.encrypt(number)
     profile.id_number_hash = digest
@@ -74,7 +78,11 @@ def profile_update(*, user: User, data: dict[str, Any], id_number: str | None = 
                 profile.save()
         except IntegrityError as exc:  # two accounts racing for the same ID number
             raise ValidationError(
-                {"id_number": _("This ID number is already registered to another account. If it is yours, contact the service desk.")}
+                {
+                    "id_number": _(
+                        "This ID number is already registered to another account. If it is yours, contact the service desk."
+                    )
+                }
             ) from exc
     return profile
 
@@ -85,7 +93,9 @@ def profile_unmask_id_number(*, profile: ApplicantProfile, actor: User, reason: 
     if actor.pk != profile.user_id:
         if not may_unmask_id_number(actor, profile):
             raise PermissionDenied(_("You may not see this person's full ID number."))
-        audit_record(actor=actor, action=AuditAction.PII_UNMASK, target=profile, reason=reason, detail={"field": "id_number"})
+        audit_record(
+            actor=actor, action=AuditAction.PII_UNMASK, target=profile, reason=reason, detail={"field": "id_number"}
+        )
     return profile.reveal_id_number()
 
 

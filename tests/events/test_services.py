@@ -684,9 +684,14 @@ def test_employers_organise_only_fairs_and_salons_and_change_only_drafts(employe
     organisation = employer_x.organisations.get()
     portal_services.organisation_verify(organisation=organisation, actor=city_staff)
     data = {
-        "title": "论坛", "description": "d", "district": district_1, "place": "会议室",
-        "starts_at": timezone_now() + dt.timedelta(days=3), "ends_at": timezone_now() + dt.timedelta(days=3, hours=2),
-        "capacity": 10, "registration_opens": timezone_now() - dt.timedelta(hours=1),
+        "title": "论坛",
+        "description": "d",
+        "district": district_1,
+        "place": "会议室",
+        "starts_at": timezone_now() + dt.timedelta(days=3),
+        "ends_at": timezone_now() + dt.timedelta(days=3, hours=2),
+        "capacity": 10,
+        "registration_opens": timezone_now() - dt.timedelta(hours=1),
         "registration_closes": timezone_now() + dt.timedelta(days=2),
     }
     with pytest.raises(ValidationError) as refused:

@@ -15,9 +15,16 @@ def event(city_staff, district_1):
     return services.event_create(
         actor=city_staff,
         data={
-            "kind": "salon", "title": "读书夜", "description": "d", "district": district_1, "place": "书房",
-            "starts_at": now + dt.timedelta(days=2), "ends_at": now + dt.timedelta(days=2, hours=2), "capacity": 1,
-            "registration_opens": now - dt.timedelta(hours=1), "registration_closes": now + dt.timedelta(days=1),
+            "kind": "salon",
+            "title": "读书夜",
+            "description": "d",
+            "district": district_1,
+            "place": "书房",
+            "starts_at": now + dt.timedelta(days=2),
+            "ends_at": now + dt.timedelta(days=2, hours=2),
+            "capacity": 1,
+            "registration_opens": now - dt.timedelta(hours=1),
+            "registration_closes": now + dt.timedelta(days=1),
         },
     )
 

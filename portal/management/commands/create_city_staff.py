@@ -49,4 +49,6 @@ class Command(BaseCommand):
 
         EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         verb = "Created" if created else "Promoted"
-        self.stdout.write(self.style.SUCCESS(f"{verb} city staff {email}. Sign in at /admin/ and set up two-factor authentication."))
+        self.stdout.write(
+            self.style.SUCCESS(f"{verb} city staff {email}. Sign in at /admin/ and set up two-factor authentication.")
+        )
