@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ from events import selectors, services
 from events.constants import SEAT_STATES, EventStatus, RegistrationStatus
 from events.models import Event, Registration, Venue
 from portal import services as portal_services
-from portal.admin import AuditInline, StaffAdmin, StaffInline
+from portal.admin import AuditInline, StaffAdmin, StaffInline, csv_cell
 from portal.constants import AuditAction
 from portal.models import AuditEntry, District
 from portal.permissions import staff_district_ids
@@ -557,12 +556,10 @@ class EventAdmin(RefusalMixin, StaffAdmin):
 
 # A value a spreadsheet would run as a formula: a leading =, @, + or - (unless it is a plain
 # number or a phone number), tab or carriage return.
-_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d*\s()]*$))")
 
 
 def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if _FORMULA.match(text) else text
+    return csv_cell("" if value is None else str(value))
 
 
 def _when(value) -> str:

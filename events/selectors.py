@@ -130,7 +130,7 @@ def calendar_feed_for(*, user: User) -> CalendarFeed:
 
 
 def feed_events(*, token: str) -> tuple[User, list[Event]] | None:
-    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    feed = CalendarFeed.objects.select_related("user").filter(token=token, user__is_active=True).first()
     if feed is None:
         return None
     events = list(

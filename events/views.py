@@ -204,7 +204,7 @@ def check_in(request, pk: int):
         except PermissionDenied:
             raise Http404 from None
         else:
-            name = getattr(getattr(checked.user, "profile", None), "real_name", "") or str(checked.user)
+            name = getattr(getattr(checked.user, "profile", None), "real_name", "") or f"#{checked.sequence}"
             messages.success(request, _("Checked in: %(name)s") % {"name": name})
             return redirect("events:check_in", pk=pk)
     counts = dict.fromkeys(RegistrationStatus.values, 0)

@@ -164,7 +164,8 @@ class JobApplication(models.Model):
         constraints = [models.UniqueConstraint(fields=["position", "applicant"], name="one_application_per_position")]
 
     def __str__(self) -> str:
-        return f"{self.applicant} → {self.position}"
+        # No contact details: this shows in admin lists, titles and the change log.
+        return f"{self.position} · #{self.pk}"
 
 
 class Interview(models.Model):

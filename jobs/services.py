@@ -460,6 +460,8 @@ def _employer_reads_shared_documents(user: User, document) -> bool:
     """Members of an employer open the CV and the documents an applicant shared with one of
     its positions, and nothing else of the applicant's."""
     applications = JobApplication.objects.filter(
-        applicant_id=document.owner_id, position__organisation__memberships__user=user
+        applicant_id=document.owner_id,
+        position__organisation__memberships__user=user,
+        status__in=[*OPEN_APPLICATION_STATES, ApplicationStatus.HIRED],  # not after a withdrawal
     )
     return applications.filter(Q(cv=document) | Q(shared_documents=document)).exists()

@@ -3,6 +3,7 @@ districts; decisions are buttons on the change page that call the same services 
 rest of the portal; opening or unmasking personal data is audited."""
 
 import csv
+import re
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -55,6 +56,16 @@ class StaffInline:
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_city_staff
+
+
+# A leading = @ tab or CR, or + - not followed by a plain number, makes a spreadsheet read
+# the cell as a formula (OWASP "CSV injection").
+_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d*\s()]*$))")
+
+
+def csv_cell(text: str) -> str:
+    """The cell as text a spreadsheet will not run: formulas get a leading apostrophe."""
+    return "'" + text if _FORMULA.match(text) else text
 
 
 class AuditInline(StaffInline, GenericTabularInline):
@@ -157,7 +168,7 @@ class StaffAdmin(admin.ModelAdmin):
             value = display() if display else getattr(value, part, "")
             if value is None:
                 return ""
-        return str(value)
+        return csv_cell(str(value))
 
 
 @admin.register(District)
@@ -380,7 +391,7 @@ class ApplicantProfileAdmin(StaffAdmin):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, StaffAdmin):
     district_path = None
-    list_display = ["__str__", "email", "phone", "role", "is_active", "date_joined"]
+    list_display = ["__str__", "email", "masked_phone", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "districts"]
     search_fields = ["email", "phone", "username"]
     ordering = ["-date_joined"]
@@ -392,7 +403,7 @@ class UserAdmin(DjangoUserAdmin, StaffAdmin):
         (gettext_lazy("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "phone", "role", "password1", "password2")}),)
-    csv_fields = ["email", "phone", "role", "date_joined"]
+    csv_fields = ["email", "masked_phone", "role", "date_joined"]
     actions = ["export_csv"]
 
     def get_queryset(self, request):

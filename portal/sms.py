@@ -47,6 +47,32 @@ class FileSmsBackend(BaseSmsBackend):
         logger.info("SMS to %s written to %s", mask_phone(phone), path)
 
 
+class HttpGatewaySmsBackend(BaseSmsBackend):
+    """Posts ``{"to", "message"}`` as JSON to the city's SMS gateway (``SMS_GATEWAY_URL``,
+    bearer ``SMS_GATEWAY_TOKEN``). Anything but a 2xx answer raises SmsError, so the
+    delivery task retries with backoff."""
+
+    def send(self, *, phone: str, message: str) -> None:
+        import urllib.error
+        import urllib.request
+
+        url = settings.SMS_GATEWAY_URL
+        if not url.startswith(("https://", "http://")):
+            raise SmsError("SMS_GATEWAY_URL must be an http(s) URL.")
+        request = urllib.request.Request(  # noqa: S310 -- scheme checked above
+            url,
+            data=json.dumps({"to": phone, "message": message}, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 -- scheme checked above
+                if not 200 <= response.status < 300:
+                    raise SmsError(f"gateway answered {response.status}")
+        except (urllib.error.URLError, TimeoutError) as exc:
+            raise SmsError(f"gateway unreachable: {exc}") from exc
+
+
 class LocmemSmsBackend(BaseSmsBackend):
     """Keeps messages in ``portal.sms.outbox`` (like Django's locmem mail backend)."""
 

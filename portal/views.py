@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import selectors, services
+from portal.constants import AuditAction
 from portal.forms import (
     ConsentForm,
     DocumentUploadForm,
@@ -133,6 +134,8 @@ def document_download(request, pk: int):
         raise Http404
     if not document.file.storage.exists(document.file.name):
         raise Http404
+    if document.owner_id != request.user.pk:  # staff or an employer opening someone's papers
+        services.audit_record(actor=request.user, action=AuditAction.PII_VIEW, target=document)
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type,

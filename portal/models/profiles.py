@@ -60,7 +60,7 @@ class ApplicantProfile(models.Model):
         verbose_name_plural = _("applicant profiles")
 
     def __str__(self) -> str:
-        return self.real_name or str(self.user)
+        return self.real_name or f"#{self.pk}"
 
     @property
     def has_id_number(self) -> bool:

@@ -50,7 +50,14 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.email or self.phone or self.username
+        # Shown in admin columns and logs: never the full phone number.
+        return self.email or self.masked_phone or self.username
+
+    @property
+    def masked_phone(self) -> str:
+        from portal.validators import mask_phone
+
+        return mask_phone(self.phone or "")
 
     def get_short_name(self) -> str:
         # The admin greets staff by this; the internal username means nothing to people.

@@ -152,6 +152,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env("SMS_BACKEND", default="portal.sms.ConsoleSmsBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "var" / "sms")
 SMS_SIGN = env("SMS_SIGN", default="洛阳青年")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 
 # --- Personal information (PIPL) -----------------------------------------------------
 # Fernet key(s) for ID numbers at rest; the first encrypts, all decrypt (key rotation).

@@ -51,6 +51,8 @@ SMS_BACKEND = env("SMS_BACKEND")
 def _refuse_weak_secrets() -> None:
     """Fail at start-up, not at the first ID number: the development keys are public, and a
     key that is not a Fernet key would only show when a profile is saved."""
+    if SMS_BACKEND.rsplit(".", 1)[-1] in ("ConsoleSmsBackend", "FileSmsBackend", "LocmemSmsBackend"):
+        raise ImproperlyConfigured("SMS_BACKEND must be a real gateway: the development backends print or store codes.")
     if SECRET_KEY.startswith(("dev-", "django-insecure")) or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random value of at least 50 characters.")
     if not PII_ENCRYPTION_KEYS:

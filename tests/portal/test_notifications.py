@@ -633,3 +633,41 @@ def test_mark_read_touches_only_the_users_own_unread_messages():
     theirs.refresh_from_db()
     assert a.read_at is not None and b.read_at is not None
     assert theirs.read_at is None
+
+
+def test_http_gateway_backend_posts_json_and_raises_on_errors(settings, monkeypatch):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from portal.sms import HttpGatewaySmsBackend, SmsError
+
+    settings.SMS_GATEWAY_URL = "https://gateway.example.invalid/send"
+    settings.SMS_GATEWAY_TOKEN = "t0ken"
+    sent = []
+
+    class Answer:
+        status = 202
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def fake_urlopen(request, timeout):
+        sent.append((request.full_url, request.headers["Authorization"], json.loads(request.data)))
+        return Answer()
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    HttpGatewaySmsBackend().send(phone="+8613800000000", message="验证码 123456")
+    assert sent == [
+        ("https://gateway.example.invalid/send", "Bearer t0ken", {"to": "+8613800000000", "message": "验证码 123456"})
+    ]
+
+    def down(request, timeout):
+        raise urllib.error.URLError("connection refused")
+
+    monkeypatch.setattr(urllib.request, "urlopen", down)
+    with pytest.raises(SmsError):
+        HttpGatewaySmsBackend().send(phone="+8613800000000", message="x")
