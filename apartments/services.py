@@ -22,7 +22,7 @@ from apartments.models import BedAlert, FollowUp, Station, StationClosure, Stati
 from portal import services as portal_services
 from portal import workflow
 from portal.constants import EDUCATION_RANK, DocumentKind
-from portal.models import AuditEntry, Document, User
+from portal.models import AuditEntry, Document, Notification, User
 from portal.permissions import can_review_district, register_document_reader, register_id_number_reader
 from portal.selectors import parameter_value
 
@@ -102,6 +102,9 @@ def _owner_or_staff(actor: User, stay: Stay) -> bool:
 
 def _apply_cancel(stay: Stay, actor, reason):
     today = timezone.localdate()
+    if actor is not None and actor.pk == stay.applicant_id and stay.check_in < today:
+        # A missed arrival is a no-show (its rules apply), not a late cancellation.
+        raise ValidationError(_("The check-in day has passed: the booking can no longer be cancelled."))
     remaining = [d for d in _nights(stay.check_in, stay.nights) if d >= today]
     _release_nights(stay, remaining)
     stay.nights_released = stay.nights
@@ -399,7 +402,14 @@ def residents_job_push(*, today: dt.date | None = None, batch_size: int = 500) -
             break
         last_pk = batch[-1].pk
         with transaction.atomic():
+            already = set(
+                Notification.objects.filter(
+                    user__in=[s.applicant_id for s in batch], kind="station_jobs", created_at__date=today
+                ).values_list("user_id", flat=True)
+            )
             for stay in batch:
+                if stay.applicant_id in already:  # a re-run (or a redelivered task) sends nothing twice
+                    continue
                 matches = [p for p in fresh if _position_matches(p, getattr(stay.applicant, "profile", None))][:10]
                 if not matches:
                     continue
@@ -497,7 +507,8 @@ def follow_ups_run(*, today: dt.date | None = None) -> dict[str, int]:
             continue
         if follow_up.sent_at is None:
             with transaction.atomic():
-                FollowUp.objects.filter(pk=follow_up.pk).update(sent_at=timezone.now())
+                if not FollowUp.objects.filter(pk=follow_up.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
+                    continue  # another run sent it meanwhile
                 portal_services.notify(
                     user=follow_up.stay.applicant,
                     kind="stay_follow_up",

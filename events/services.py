@@ -638,31 +638,34 @@ def subscription_delete(*, subscription: Subscription, actor: User) -> None:
 
 def event_announce(*, event: Event, actor: User) -> int:
     """Tell everyone who follows the event's district or kind, in batches (Celery)."""
-    if not is_organiser(actor, event):
-        raise PermissionDenied(_("You may not announce this event."))
-    if event.status != E.PUBLISHED or event.registration_closes <= timezone.now():
-        raise ValidationError(_("Only published events still open for registration can be announced."))
-    earlier = AuditEntry.objects.filter(
-        content_type__app_label="events", content_type__model="event", object_id=str(event.pk), reason="announce"
-    ).first()
-    if earlier is not None:
-        raise ValidationError(
-            _("This event was already announced on %(when)s.")
-            % {"when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")}
+    with transaction.atomic():
+        # Two clicks at once: the second waits here and then sees the first announcement.
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if not is_organiser(actor, event):
+            raise PermissionDenied(_("You may not announce this event."))
+        if event.status != E.PUBLISHED or event.registration_closes <= timezone.now():
+            raise ValidationError(_("Only published events still open for registration can be announced."))
+        earlier = AuditEntry.objects.filter(
+            content_type__app_label="events", content_type__model="event", object_id=str(event.pk), reason="announce"
+        ).first()
+        if earlier is not None:
+            raise ValidationError(
+                _("This event was already announced on %(when)s.")
+                % {"when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")}
+            )
+        user_ids = list(
+            Subscription.objects.filter(Q(district=event.district_id) | Q(kind=event.kind))
+            .filter(Q(district__isnull=True) | Q(district=event.district_id))
+            .filter(Q(kind="") | Q(kind=event.kind))
+            .values_list("user_id", flat=True)
+            .distinct()
         )
-    user_ids = list(
-        Subscription.objects.filter(Q(district=event.district_id) | Q(kind=event.kind))
-        .filter(Q(district__isnull=True) | Q(district=event.district_id))
-        .filter(Q(kind="") | Q(kind=event.kind))
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
-    portal_services.audit_record(
-        actor=actor, action="decision", target=event, reason="announce", detail={"recipients": len(user_ids)}
-    )
-    return portal_services.notify_many(
-        user_ids=user_ids,
-        kind="event_announcement",
-        context=_context(event),
-        link=reverse("events:event", args=[event.pk]),
-    )
+        portal_services.audit_record(
+            actor=actor, action="decision", target=event, reason="announce", detail={"recipients": len(user_ids)}
+        )
+        return portal_services.notify_many(
+            user_ids=user_ids,
+            kind="event_announcement",
+            context=_context(event),
+            link=reverse("events:event", args=[event.pk]),
+        )

@@ -412,6 +412,15 @@ def job_application_invite(
     if starts_at <= timezone.now():
         raise ValidationError(_("The interview must be in the future."))
     with transaction.atomic():
+        application = (
+            JobApplication.objects.select_for_update().select_related("position__organisation").get(pk=application.pk)
+        )
+        if application.status not in (
+            ApplicationStatus.SUBMITTED,
+            ApplicationStatus.VIEWED,
+            ApplicationStatus.INTERVIEW,
+        ):
+            raise ValidationError(_("This application is no longer open for an interview."))
         if application.status != ApplicationStatus.INTERVIEW:
             portal_services.transition(obj=application, to=ApplicationStatus.INTERVIEW, actor=actor)
         interview = Interview.objects.create(

@@ -444,6 +444,9 @@ class DocumentAdmin(StaffAdmin):
             Q(owner__profile__district__in=ids, organisation__isnull=True) | Q(organisation__district__in=ids)
         )
 
+    def has_add_permission(self, request):
+        return False  # created only by the person: an upload, a consent
+
 
 class DeliveryInline(StaffInline, admin.TabularInline):
     model = Delivery
@@ -529,6 +532,9 @@ class ConsentAdmin(StaffAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_add_permission(self, request):
+        return False  # created only by the person: an upload, a consent
 
 
 @admin.register(Parameter)

@@ -176,6 +176,7 @@ class OrganisationViewSet(
 
 
 router = DefaultRouter()
+router.include_format_suffixes = False  # no ".json" twins of every URL
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("organisations", OrganisationViewSet, basename="organisation")
 

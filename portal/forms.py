@@ -1,3 +1,4 @@
+from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -127,3 +128,14 @@ class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
         fields = ["email", "sms"]
+
+
+class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
+    """allauth's form with phone or e-mail both optional (both are login methods); an empty
+    form must be a message, not an error deeper in the flow."""
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("phone") and not data.get("email"):
+            raise forms.ValidationError(_("Enter your mobile phone number or your e-mail address."))
+        return data

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -52,7 +53,7 @@ def id_birth_date(number: str) -> dt.date | None:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return None
-    if born.year < 1900 or born > dt.date.today():
+    if born.year < 1900 or born > timezone.localdate():
         return None
     return born
 

@@ -168,6 +168,7 @@ DOCUMENT_MAX_PIXELS = 40_000_000
 # --- django-allauth: e-mail or phone, SMS one-time codes, TOTP for staff --------------
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"request_login_code": "portal.forms.RequestLoginCodeForm"}
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1*", "password2*"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True

@@ -731,6 +731,7 @@ def test_residents_get_new_matching_positions_each_morning(clock, residents):
 
     clock.set(day(2), hour=8, minute=30)
     assert services.residents_job_push(today=day(2)) == 1
+    assert services.residents_job_push(today=day(2)) == 0  # a re-run sends nothing twice
     pushed = Notification.objects.get(kind="station_jobs")
     assert pushed.user == residents["pushed"]
     assert "轴承设计工程师" in pushed.body
@@ -830,3 +831,24 @@ def test_the_cancellation_is_notified(graduate, station, mailoutbox, django_capt
     assert "找到工作了" in cancelled.body
     assert len(mailoutbox) == 1
     assert [m["to"] for m in sms.outbox] == [graduate.phone]
+
+
+def test_a_missed_arrival_cannot_be_cancelled_by_the_guest(clock, graduate, station, staff_1):
+    stay = book(graduate, station, day(1), 3)
+    clock.set(day(2))  # the check-in day has passed without a check-in
+    with pytest.raises(ValidationError, match="check-in day has passed"):
+        services.stay_cancel(stay=stay, actor=graduate)
+    # The morning job makes it a no-show, with the no-show rules.
+    assert services.stays_mark_no_show(today=day(2)) == 1
+    stay.refresh_from_db()
+    assert stay.status == StayStatus.NO_SHOW
+
+
+def test_follow_ups_run_twice_sends_each_questionnaire_once(clock, graduate, station, staff_1):
+    stay = stay_through(clock, staff_1, graduate, station, day(1), 2)
+    due = stay.follow_ups.get(stage=FollowUpStage.DAY_7).due_on
+    clock.set(due)
+    first = services.follow_ups_run(today=due)
+    second = services.follow_ups_run(today=due)
+    assert first.get("sent") == 1 and not second.get("sent")
+    assert Notification.objects.filter(user=graduate, kind="stay_follow_up").count() == 1

@@ -300,3 +300,9 @@ def test_sign_in_with_e_mail_and_password(client):
 
     assert response.status_code == 302
     assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_asking_for_a_login_code_with_an_empty_form_is_a_message(client):
+    response = client.post("/accounts/login/code/", {"phone": "", "email": ""})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()

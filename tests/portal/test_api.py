@@ -538,3 +538,8 @@ def test_the_interactive_docs_page(client):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_format_suffix_urls_do_not_exist(client, graduate_a):
+    client.force_login(graduate_a)
+    assert client.post("/api/v1/notifications/read-all.json").status_code == 404
