@@ -6,6 +6,7 @@ import csv
 import re
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -100,6 +101,14 @@ class AuditInline(StaffInline, GenericTabularInline):
         return False
 
 
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the initial value up while drawing the form; a
+    hand-typed ``?organisation=abc`` would crash it. Values that are not ids are dropped."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if v in (None, "") or str(v).isdigit()], attr)
+
+
 class StaffAdmin(admin.ModelAdmin):
     """Base for every portal admin: staff only, scoped to their districts through
     ``district_path``; district staff read, city staff also edit reference data."""
@@ -115,6 +124,11 @@ class StaffAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_portal_staff
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_portal_staff

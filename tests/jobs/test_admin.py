@@ -383,3 +383,8 @@ def test_the_applications_changelist_queries_do_not_grow_with_the_rows(client_en
     JobApplicationFactory.create_batch(12, position=position, status=ApplicationStatus.VIEWED)
     assert count() == few
     assert JobApplication.objects.count() == 15
+
+
+def test_a_hand_typed_autocomplete_value_is_not_a_server_error(client, city_staff):
+    client.force_login(city_staff)
+    assert client.get("/admin/jobs/traineeshipbase/add/?organisation=abc").status_code == 200
