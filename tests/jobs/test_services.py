@@ -833,7 +833,7 @@ def test_no_interview_on_an_application_withdrawn_meanwhile(position, graduate_a
     application = services.job_application_submit(position=position, applicant=graduate_a)
     stale = JobApplication.objects.get(pk=application.pk)  # the employer's page, loaded earlier
     services.job_application_withdraw(application=application, actor=graduate_a)
-    with pytest.raises(ValidationError, match="no longer open"):
+    with translation.override("en"), pytest.raises(ValidationError, match="no longer open"):
         services.job_application_invite(
             application=stale, actor=employer_x, starts_at=timezone.now() + dt.timedelta(days=2), place="会议室"
         )
