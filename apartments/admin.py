@@ -29,7 +29,7 @@ from apartments import selectors, services
 from apartments.constants import StayStatus
 from apartments.models import BedAlert, FollowUp, Station, StationClosure, Stay
 from portal import services as portal_services
-from portal.admin import AuditInline, StaffAdmin, StaffInline
+from portal.admin import AuditInline, RefusalMixin, StaffAdmin, StaffInline
 from portal.constants import AuditAction
 from portal.models import District
 from portal.permissions import staff_district_ids
@@ -46,26 +46,6 @@ def _profile(user):
     # Reverse one-to-one: a graduate without a profile raises RelatedObjectDoesNotExist,
     # an AttributeError.
     return getattr(user, "profile", None)
-
-
-class RefusalMixin:
-    """A service may refuse part of a save (fewer beds than guests, a night with guests):
-    the refusal is shown as an error and the page stays open instead of claiming success."""
-
-    def _refused(self, request, text: str) -> None:
-        self.message_user(request, text, messages.ERROR)
-        request._apartments_refused = True
-
-    def response_change(self, request, obj):
-        if getattr(request, "_apartments_refused", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_apartments_refused", False):
-            opts = obj._meta
-            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
-        return super().response_add(request, obj, post_url_continue)
 
 
 # --- stations ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from events import selectors, services
 from events.constants import SEAT_STATES, EventStatus, RegistrationStatus
 from events.models import Event, Registration, Venue
 from portal import services as portal_services
-from portal.admin import AuditInline, StaffAdmin, StaffInline, csv_cell
+from portal.admin import AuditInline, RefusalMixin, StaffAdmin, StaffInline, csv_cell
 from portal.constants import AuditAction
 from portal.models import AuditEntry, District
 from portal.permissions import staff_district_ids
@@ -80,36 +80,6 @@ def _scoped_districts(request, kwargs: dict) -> None:
     ids = staff_district_ids(request.user)
     if ids is not None:
         kwargs["queryset"] = District.objects.filter(pk__in=ids)
-
-
-class RefusalMixin:
-    """A service may refuse a save the form could not foresee (a place taken meanwhile, a
-    district the staff member does not serve): the refusal is shown as an error and the
-    page stays open instead of claiming success."""
-
-    def _refused(self, request, text: str) -> None:
-        self.message_user(request, text, messages.ERROR)
-        request._events_refused = True
-
-    def response_change(self, request, obj):
-        if getattr(request, "_events_refused", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_events_refused", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_add(request, obj, post_url_continue)
-
-    def log_addition(self, request, obj, message):
-        if obj.pk is None:  # refused: nothing was added
-            return None
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        if getattr(request, "_events_refused", False):
-            return None
-        return super().log_change(request, obj, message)
 
 
 # --- venues --------------------------------------------------------------------------------------

@@ -109,6 +109,35 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, [v for v in value if v in (None, "") or str(v).isdigit()], attr)
 
 
+class RefusalMixin:
+    """A service may refuse a save the form could not foresee (a place taken meanwhile, fewer
+    beds than guests, a district the staff member does not serve): the refusal is shown as an
+    error and the page stays open instead of claiming success. Call ``_refused`` from
+    ``save_model``."""
+
+    def _refused(self, request, text: str) -> None:
+        self.message_user(request, text, messages.ERROR)
+        request._portal_refused = True
+
+    def response_change(self, request, obj):
+        if getattr(request, "_portal_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_portal_refused", False):
+            if obj.pk is None:  # nothing was added: the form again
+                return HttpResponseRedirect(request.path)
+            opts = obj._meta  # added, but part of it refused: its change page
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is None:  # refused: nothing was added
+            return None
+        return super().log_addition(request, obj, message)
+
+
 class StaffAdmin(admin.ModelAdmin):
     """Base for every portal admin: staff only, scoped to their districts through
     ``district_path``; district staff read, city staff also edit reference data."""
