@@ -16,13 +16,9 @@ from apartments.forms import BedAlertForm, BookingForm, FollowUpForm
 from apartments.models import FollowUp, Stay
 from portal.constants import DocumentKind
 from portal.models import Document
+from portal.web import messages_from
 
 CALENDAR_DAYS = 30
-
-
-def _errors(request, exc):
-    for msg in exc.messages:
-        messages.error(request, msg)
 
 
 def stations(request):
@@ -100,7 +96,7 @@ def book(request, pk: int):
             invitation_document=_letter(request.user, form.cleaned_data.get("invitation_document")),
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
         return redirect(_station_with(pk, request.POST))
     messages.success(request, _("Your stay is booked. Bring your ID card when you check in."))
     return redirect("apartments:my_stays")
@@ -122,13 +118,11 @@ def alert(request, pk: int):
                 user=request.user, station=station, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            messages_from(request, exc)
         else:
             messages.success(request, _("We will tell you when a bed frees for these nights."))
     else:
-        for errors in form.errors.values():
-            for msg in errors:
-                messages.error(request, msg)
+        messages_from(request, form)
     return redirect("apartments:station", pk=pk)
 
 
@@ -154,7 +148,7 @@ def cancel(request, pk: int):
     try:
         services.stay_cancel(stay=stay, actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        _errors(request, exc) if isinstance(exc, ValidationError) else messages.error(
+        messages_from(request, exc) if isinstance(exc, ValidationError) else messages.error(
             request, _("You may not take this decision.")
         )
     else:
@@ -182,7 +176,7 @@ def follow_up(request, pk: int):
         try:
             services.follow_up_answer(follow_up=follow_up, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(request, exc)
+            messages_from(request, exc)
         else:
             messages.success(request, _("Thank you for your answer."))
     else:

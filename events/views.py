@@ -31,11 +31,7 @@ from events.ics import calendar
 from events.models import Event, Registration, Subscription
 from portal import selectors as portal_selectors
 from portal.constants import OrganisationStatus
-
-
-def _errors(request, exc: ValidationError) -> None:
-    for msg in exc.messages:
-        messages.error(request, msg)
+from portal.web import form_add_errors, messages_from
 
 
 def _filters(form: EventFilterForm) -> selectors.EventFilters:
@@ -46,15 +42,6 @@ def _filters(form: EventFilterForm) -> selectors.EventFilters:
         on_or_after=data.get("date"),
         free_only=bool(data.get("free")),
     )
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's validation error onto the form: on its field when the form has one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def event_list(request):
@@ -123,7 +110,7 @@ def register(request, pk: int):
     try:
         registration = services.registration_create(event=event, user=request.user, answers=form.answers())
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
         return redirect("events:event", pk=pk)
     text = {
         RegistrationStatus.CONFIRMED: _("You are registered. Your ticket is under “My events”."),
@@ -163,7 +150,7 @@ def registration_action(request, pk: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
     except PermissionDenied:
         messages.error(request, _("You may not take this decision."))
     return redirect("events:mine")
@@ -200,7 +187,7 @@ def check_in(request, pk: int):
         try:
             checked = services.registration_check_in(event=event, code=form.cleaned_data["code"], actor=request.user)
         except ValidationError as exc:
-            _errors(request, exc)
+            messages_from(request, exc)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -231,9 +218,7 @@ def subscribe(request):
         )
         messages.success(request, _("We will tell you about new events like this."))
     else:
-        for errors in form.errors.values():
-            for msg in errors:
-                messages.error(request, msg)
+        messages_from(request, form)
     return redirect("events:mine")
 
 
@@ -297,7 +282,7 @@ def organise_new(request):
         try:
             event = services.event_create(actor=request.user, data=data, organiser=form.cleaned_data["organiser"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
         except PermissionDenied as exc:
             messages.error(request, str(exc) or _("You may not take this decision."))
         else:
@@ -331,7 +316,7 @@ def organise_event(request, pk: int):
                     event=event, actor=request.user, data=form.service_data() | {"questions": questions_of(questions)}
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_errors(form, exc)
             except PermissionDenied:
                 raise Http404 from None
             else:
@@ -373,7 +358,7 @@ def organise_action(request, pk: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
     except PermissionDenied:
         messages.error(request, _("You may not take this decision."))
     return redirect("events:organise_event", pk=pk)
@@ -415,7 +400,7 @@ def organise_decide(request, pk: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
     except PermissionDenied:
         messages.error(request, _("You may not take this decision."))
     return redirect("events:organise_registrations", pk=registration.event_id)

@@ -18,13 +18,9 @@ from jobs.models import JobApplication, Position, TraineeshipBase
 from portal import selectors as portal_selectors
 from portal import services as portal_services
 from portal.models import Organisation
+from portal.web import form_add_errors, messages_from
 
 PAGE_SIZE = 20
-
-
-def _errors_to_messages(request, exc: ValidationError) -> None:
-    for msg in exc.messages:
-        messages.error(request, msg)
 
 
 def _filters(form: SearchForm) -> selectors.PositionFilters:
@@ -96,9 +92,7 @@ def apply(request, pk: int):
     documents = list(portal_selectors.documents_of(user=request.user).filter(organisation__isnull=True))
     form = ApplyForm(request.POST, request.FILES, documents=documents)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for msg in errors:
-                messages.error(request, msg)
+        messages_from(request, form)
         return redirect("jobs:position", pk=pk)
     try:
         services.job_application_submit(
@@ -109,7 +103,7 @@ def apply(request, pk: int):
             shared_document_ids=[int(x) for x in form.cleaned_data["shared_documents"]],
         )
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        messages_from(request, exc)
         return redirect("jobs:position", pk=pk)
     messages.success(request, _("Your application has been sent. You can follow it under “My applications”."))
     return redirect("jobs:my_applications")
@@ -131,7 +125,7 @@ def withdraw(request, pk: int):
     try:
         services.job_application_withdraw(application=application, actor=request.user)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, _("Your application has been withdrawn."))
     return redirect("jobs:my_applications")
@@ -188,21 +182,13 @@ def position_create(request, org_pk: int):
         try:
             position = services.position_create(organisation=org, actor=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(
                 request, _("The position has been saved as a draft. Submit it for review when it is ready.")
             )
             return redirect("jobs:employer_position", pk=position.pk)
     return render(request, "jobs/position_form.html", {"form": form, "organisation": org})
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -217,7 +203,7 @@ def employer_position(request, pk: int):
             try:
                 services.position_update(position=position, actor=request.user, data=form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Your changes have been saved."))
                 return redirect("jobs:employer_position", pk=pk)
@@ -243,7 +229,7 @@ def position_action(request, pk: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        messages_from(request, exc)
     except PermissionDenied:
         messages.error(request, _("You may not take this decision."))
     return redirect("jobs:employer_position", pk=pk)
@@ -276,7 +262,7 @@ def employer_application(request, pk: int):
                 messages.success(request, _("The application has been updated."))
                 return redirect("jobs:employer_application", pk=pk)
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
+            messages_from(request, exc)
         except PermissionDenied:
             messages.error(request, _("You may not take this decision."))
     application.refresh_from_db()

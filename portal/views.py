@@ -20,15 +20,7 @@ from portal.forms import (
     ProfileForm,
 )
 from portal.models import Document, NotificationPreference
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form so the page shows it next to the field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+from portal.web import form_add_errors, messages_from
 
 
 def home(request):
@@ -45,7 +37,7 @@ def profile(request):
             try:
                 services.profile_update(user=request.user, data=data, id_number=form.cleaned_data["id_number"])
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Your profile has been saved."))
                 return redirect("portal:profile")
@@ -106,9 +98,7 @@ def document_upload(request):
         else:
             messages.success(request, _("The document has been uploaded."))
     else:
-        for errors in form.errors.values():
-            for msg in errors:
-                messages.error(request, msg)
+        messages_from(request, form)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -195,7 +185,7 @@ def organisation_create(request):
         try:
             org = services.organisation_register(user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Your organisation has been registered and is waiting for verification."))
             return redirect("portal:organisation_detail", pk=org.pk)
@@ -213,7 +203,7 @@ def organisation_detail(request, pk: int):
             try:
                 services.organisation_update(organisation=org, actor=request.user, data=form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Your changes have been saved and sent for verification."))
                 return redirect("portal:organisation_detail", pk=org.pk)
@@ -241,9 +231,7 @@ def organisation_document_upload(request, pk: int):
         else:
             messages.success(request, _("The document has been uploaded."))
     else:
-        for errors in form.errors.values():
-            for msg in errors:
-                messages.error(request, msg)
+        messages_from(request, form)
     return redirect("portal:organisation_detail", pk=org.pk)
 
 
