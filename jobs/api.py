@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from jobs import selectors, services
-from jobs.constants import SEARCH_CACHE_SECONDS, ApplicationStatus, PositionKind, SortOrder
+from jobs.constants import POSITION_FIELDS, SEARCH_CACHE_SECONDS, ApplicationStatus, PositionKind, SortOrder
 from jobs.forms import district_choices
 from jobs.models import Interview, JobApplication, Position
 from portal import selectors as portal_selectors
@@ -43,18 +43,7 @@ class PositionSerializer(serializers.ModelSerializer):
             "id",
             "organisation",
             "organisation_id",
-            "kind",
-            "title",
-            "description",
-            "district",
-            "industry",
-            "education_level",
-            "majors",
-            "headcount",
-            "salary_min",
-            "salary_max",
-            "work_address",
-            "deadline",
+            *POSITION_FIELDS,
             "status",
             "published_at",
         ]

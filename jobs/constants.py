@@ -55,3 +55,20 @@ class SortOrder(models.TextChoices):
 # Search results are the same for everyone for a short while: the page and the API serve them
 # from the shared cache, so a newly published position shows within this many seconds.
 SEARCH_CACHE_SECONDS = 30
+
+
+# The fields of a position that its employer writes (forms, API and services agree).
+POSITION_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "district",
+    "industry",
+    "education_level",
+    "majors",
+    "headcount",
+    "salary_min",
+    "salary_max",
+    "work_address",
+    "deadline",
+)

@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from jobs.constants import ApplicationStatus, PositionKind, RejectionReason, SortOrder
+from jobs.constants import POSITION_FIELDS, ApplicationStatus, PositionKind, RejectionReason, SortOrder
 from jobs.models import Position
 from portal.constants import EducationLevel, Industry
 from portal.models import District
@@ -59,20 +59,7 @@ class SearchForm(forms.Form):
 class PositionForm(forms.ModelForm):
     class Meta:
         model = Position
-        fields = [
-            "kind",
-            "title",
-            "description",
-            "district",
-            "industry",
-            "education_level",
-            "majors",
-            "headcount",
-            "salary_min",
-            "salary_max",
-            "work_address",
-            "deadline",
-        ]
+        fields = list(POSITION_FIELDS)  # what the services write
         widgets = {"deadline": DateInput(format="%Y-%m-%d"), "description": forms.Textarea(attrs={"rows": 6})}
         help_texts = {"salary_min": _("For traineeships: the monthly living stipend.")}
 

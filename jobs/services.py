@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jobs import rules
-from jobs.constants import OPEN_APPLICATION_STATES, ApplicationStatus, PositionStatus, RejectionReason
+from jobs.constants import OPEN_APPLICATION_STATES, POSITION_FIELDS, ApplicationStatus, PositionStatus, RejectionReason
 from jobs.models import Interview, JobApplication, Position, TraineeshipBase
 from portal import selectors as portal_selectors
 from portal import services as portal_services
@@ -25,22 +25,6 @@ from portal import workflow
 from portal.constants import DocumentKind, Role
 from portal.models import AuditEntry, Document, Organisation, User
 from portal.permissions import can_review_district, is_member, register_document_reader
-
-POSITION_FIELDS = (
-    "kind",
-    "title",
-    "description",
-    "district",
-    "industry",
-    "education_level",
-    "majors",
-    "headcount",
-    "salary_min",
-    "salary_max",
-    "work_address",
-    "deadline",
-)
-
 
 # --- permissions used by the workflow tables ----------------------------------------------
 
