@@ -47,7 +47,7 @@ $(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(PY)
 # --- the two commands of the README ---------------------------------------------------
 run: $(VENV)/.requirements ## Install, migrate, load demo data (idempotent) and serve the portal
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	PORT=$(PORT) $(PY) manage.py seed_demo
 	@echo "SMS codes (development): var/sms/outbox.jsonl   E-mails: printed below by the server."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

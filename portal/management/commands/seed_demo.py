@@ -3,6 +3,7 @@ changes nothing and prints the same logins."""
 
 import datetime as dt
 import importlib
+import os
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -99,9 +100,11 @@ class Command(BaseCommand):
                 continue
             module.seed(users={str(role): user for role, user in users.items()})
 
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
+        # `make run` passes the port it serves on (PORT=8001 make run).
+        site = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Sign in at {site}/accounts/login/"))
         self.stdout.write(f"All demo accounts use the password: {DEMO_PASSWORD}")
         for email, phone, role, districts in accounts:
             where = f" ({', '.join(d.name for d in districts)})" if districts else ""
             self.stdout.write(f"  {Role(role).label:<16} {email:<28} {phone}{where}")
-        self.stdout.write("Staff open http://127.0.0.1:8000/admin/ with the same accounts.")
+        self.stdout.write(f"Staff open {site}/admin/ with the same accounts.")
