@@ -29,7 +29,7 @@ from apartments import selectors, services
 from apartments.constants import StayStatus
 from apartments.models import BedAlert, FollowUp, Station, StationClosure, Stay
 from portal import services as portal_services
-from portal.admin import AuditInline, RefusalMixin, StaffAdmin, StaffInline
+from portal.admin import AuditInline, ReadOnlyStaffInline, RefusalMixin, StaffAdmin, StaffInline
 from portal.constants import AuditAction
 from portal.models import District
 from portal.permissions import staff_district_ids
@@ -267,22 +267,13 @@ DECISIONS = {
 }
 
 
-class FollowUpInline(StaffInline, admin.TabularInline):
+class FollowUpInline(ReadOnlyStaffInline, admin.TabularInline):
     model = FollowUp
     extra = 0
     can_delete = False
     fields = ["stage", "due_on", "sent_at", "outcome", "employer", "answered_at", "call_task_open"]
     readonly_fields = fields
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Stay)

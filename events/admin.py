@@ -31,7 +31,7 @@ from events import selectors, services
 from events.constants import SEAT_STATES, EventStatus, RegistrationStatus
 from events.models import Event, Registration, Venue
 from portal import services as portal_services
-from portal.admin import AuditInline, RefusalMixin, StaffAdmin, StaffInline, csv_cell
+from portal.admin import AuditInline, ReadOnlyStaffInline, RefusalMixin, StaffAdmin, csv_cell
 from portal.constants import AuditAction
 from portal.models import AuditEntry, District
 from portal.permissions import staff_district_ids
@@ -219,7 +219,7 @@ def _offered(spec: Decision, event: Event) -> bool:
     return event.status in spec.statuses and not (spec.upcoming_only and event.ends_at <= timezone.now())
 
 
-class RegistrationInline(StaffInline, admin.TabularInline):
+class RegistrationInline(ReadOnlyStaffInline, admin.TabularInline):
     """Who registered, in arrival order, with masked contact data (the registration's own
     page has the rest)."""
 
@@ -244,15 +244,6 @@ class RegistrationInline(StaffInline, admin.TabularInline):
     @admin.display(description=gettext_lazy("contact phone"))
     def phone(self, obj):
         return participant_phone_masked(obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Event)

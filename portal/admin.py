@@ -59,6 +59,19 @@ class StaffInline:
         return request.user.is_active and request.user.is_city_staff
 
 
+class ReadOnlyStaffInline(StaffInline):
+    """A record's history or children shown beside it: staff read, nobody edits here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 # A leading = @ tab or CR, or + - not followed by a plain number, makes a spreadsheet read
 # the cell as a formula (OWASP "CSV injection").
 _FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d*\s()]*$))")
@@ -69,7 +82,7 @@ def csv_cell(text: str) -> str:
     return "'" + text if _FORMULA.match(text) else text
 
 
-class AuditInline(StaffInline, GenericTabularInline):
+class AuditInline(ReadOnlyStaffInline, GenericTabularInline):
     model = AuditEntry
     ct_field = "content_type"
     ct_fk_field = "object_id"
@@ -90,15 +103,6 @@ class AuditInline(StaffInline, GenericTabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor", "content_type")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SafeAutocompleteSelect(AutocompleteSelect):
