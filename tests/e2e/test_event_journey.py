@@ -20,13 +20,14 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from events import services as event_services
 from events.constants import EventKind, EventStatus, RegistrationStatus
 from events.models import Event, Registration
 from portal.models import District
-from tests.e2e.conftest import DESKTOP, PHONE, STEP_TIMEOUT_MS
+from tests.e2e.browser import new_page, sign_in, snap_other
+from tests.e2e.conftest import PHONE
 from tests.portal.factories import DistrictStaffFactory, ProfileFactory, UserFactory
 
 # live_server needs committed rows (transaction=True); serialized_rollback puts back the rows the
@@ -103,36 +104,7 @@ def full_event(luolong, district_staff) -> Event:
     return event
 
 
-# --- browser helpers -----------------------------------------------------------------------------
-
-
-def _new_page(browser: Browser) -> Page:
-    """Another person's browser: a context of its own, set up like the ``page`` fixture's."""
-    context = browser.new_context(
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-        viewport=DESKTOP,
-        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
-    )
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
-    return context.new_page()
-
-
-def _snap_other(page: Page, artifacts_dir, name: str) -> None:
-    for size in (PHONE, DESKTOP):
-        page.set_viewport_size(size)
-        page.screenshot(path=artifacts_dir / f"{name}-{size['width']}.png", full_page=True, animations="disabled")
-    page.set_viewport_size(DESKTOP)
-
-
-def _sign_in(page: Page, email: str, password: str) -> None:
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    expect(page.get_by_role("heading", level=1, name="登录")).to_be_visible()
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(password)
-    page.locator("form").filter(has=page.locator("input[name=password]")).get_by_role("button", name="登录").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+# --- helpers ----------------------------------------------------------------------------------------
 
 
 def _registration(graduate, event) -> Registration:
@@ -164,7 +136,7 @@ def test_graduate_waitlisted_for_a_full_event_gets_the_freed_place_and_is_checke
 
     # --- 2. Signs in from the event's page, sees every criterion met (✓) and the question.
     page.goto(f"{live_server.url}/accounts/login/?next={detail_path}")
-    _sign_in(page, GRADUATE_EMAIL, GRADUATE_PASSWORD)
+    sign_in(page, GRADUATE_EMAIL, GRADUATE_PASSWORD)
     expect(page).to_have_url(re.compile(rf"{detail_path}$"))
     expect(page.get_by_role("heading", level=1, name=EVENT_TITLE)).to_be_visible()
     expect(page.get_by_test_id("free-places")).to_contain_text(re.compile(r"\b0\b"))
@@ -231,16 +203,16 @@ def test_graduate_waitlisted_for_a_full_event_gets_the_freed_place_and_is_checke
     snap("event-05-mine-ticket")
 
     # --- 7. District staff sign in on their phone and open the check-in page.
-    staff_page = _new_page(chromium)
+    staff_page = new_page(chromium)
     try:
         staff_page.set_viewport_size(PHONE)
         staff_page.goto(f"{live_server.url}/events/{event.pk}/check-in/")
-        _sign_in(staff_page, STAFF_EMAIL, STAFF_PASSWORD)
+        sign_in(staff_page, STAFF_EMAIL, STAFF_PASSWORD)
         expect(staff_page).to_have_url(re.compile(rf"/events/{event.pk}/check-in/$"))
         expect(staff_page.get_by_role("heading", level=1)).to_contain_text(EVENT_TITLE)
         code_input = staff_page.locator("form.checkin-form input[name=code]")
         expect(code_input).to_be_focused()
-        _snap_other(staff_page, artifacts_dir, "event-06-staff-check-in")
+        snap_other(staff_page, artifacts_dir, "event-06-staff-check-in")
 
         # A mistyped code first: a message, nobody checked in.
         staff_page.set_viewport_size(PHONE)
@@ -255,7 +227,7 @@ def test_graduate_waitlisted_for_a_full_event_gets_the_freed_place_and_is_checke
         staff_page.locator("form.checkin-form button[type=submit]").click()
         expect(staff_page).to_have_url(re.compile(rf"/events/{event.pk}/check-in/$"))
         expect(staff_page.locator(".message-success")).to_contain_text(GRADUATE_NAME)
-        _snap_other(staff_page, artifacts_dir, "event-07-staff-checked-in")
+        snap_other(staff_page, artifacts_dir, "event-07-staff-checked-in")
 
         # The same code again: "already checked in".
         staff_page.locator("form.checkin-form input[name=code]").fill(registration.check_in_code)
@@ -271,7 +243,7 @@ def test_graduate_waitlisted_for_a_full_event_gets_the_freed_place_and_is_checke
         expect(staff_page.locator(f"tr[data-registration='{registration.pk}']")).to_have_attribute(
             "data-status", "attended"
         )
-        _snap_other(staff_page, artifacts_dir, "event-08-staff-registrations")
+        snap_other(staff_page, artifacts_dir, "event-08-staff-registrations")
     except BaseException:
         with contextlib.suppress(Exception):  # the page may be gone; the test's error is what matters
             staff_page.screenshot(path=artifacts_dir / "FAILED-event-journey-staff.png", full_page=True)
@@ -309,7 +281,7 @@ def test_employer_drafts_a_fair_with_the_browsers_date_pickers(live_server, page
     UserFactory()  # someone else, to make sure the page lists only this employer's events
 
     page.goto(f"{live_server.url}/accounts/login/?next=/events/organise/new/")
-    _sign_in(page, "hr@zys.example.com", "Luoyang-2026-employer")
+    sign_in(page, "hr@zys.example.com", "Luoyang-2026-employer")
     expect(page).to_have_url(re.compile(r"/events/organise/new/$"))
     starts = timezone.localtime(timezone.now() + dt.timedelta(days=14)).replace(
         hour=9, minute=0, second=0, microsecond=0

@@ -25,7 +25,7 @@ from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from apartments import constants as station_constants
 from apartments import services as station_services
@@ -36,7 +36,7 @@ from jobs.constants import ApplicationStatus, PositionKind
 from portal import services as portal_services
 from portal.constants import DocumentKind, EducationLevel, Industry
 from portal.models import District, Parameter
-from tests.e2e.conftest import DESKTOP, PHONE, STEP_TIMEOUT_MS
+from tests.e2e.browser import new_page, sign_in, snap_other
 from tests.portal.factories import CityStaffFactory, DistrictStaffFactory, OrganisationFactory, ProfileFactory
 
 # live_server needs committed rows (transaction=True); serialized_rollback puts back the rows the
@@ -179,39 +179,7 @@ def district_staff(luolong):
     return _verified_email(staff, STAFF_EMAIL, STAFF_PASSWORD)
 
 
-# --- browser helpers -----------------------------------------------------------------------------
-
-
-def _new_page(browser: Browser) -> Page:
-    """Another person's browser: a context of its own, set up like the ``page`` fixture's."""
-    context = browser.new_context(
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-        viewport=DESKTOP,
-        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
-    )
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
-    return context.new_page()
-
-
-def _snap_other(page: Page, artifacts_dir, name: str) -> None:
-    """``snap`` for a page other than the fixture's: phone and desktop width, full page."""
-    for size in (PHONE, DESKTOP):
-        page.set_viewport_size(size)
-        page.screenshot(path=artifacts_dir / f"{name}-{size['width']}.png", full_page=True, animations="disabled")
-    page.set_viewport_size(DESKTOP)
-
-
-def _sign_in(page: Page, email: str, password: str) -> None:
-    """The sign-in page, as typed by a person; allauth's own field names (its labels change
-    with the enabled login methods)."""
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    expect(page.get_by_role("heading", level=1, name="登录")).to_be_visible()
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(password)
-    page.locator("form").filter(has=page.locator("input[name=password]")).get_by_role("button", name="登录").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+# --- helpers ----------------------------------------------------------------------------------------
 
 
 def _nights(station: Station) -> dict[dt.date, int]:
@@ -239,7 +207,7 @@ def test_graduate_books_two_nights_staff_check_in_and_out_graduate_answers_follo
     # --- 1. The graduate signs in and finds the station.
     page.goto(f"{live_server.url}/accounts/login/?next=/stations/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    _sign_in(page, GRADUATE_EMAIL, GRADUATE_PASSWORD)
+    sign_in(page, GRADUATE_EMAIL, GRADUATE_PASSWORD)
     expect(page).to_have_url(re.compile(r"/stations/$"))
     expect(page.get_by_role("heading", level=1, name="青年驿站")).to_be_visible()
     snap("station-01-list")
@@ -280,17 +248,17 @@ def test_graduate_books_two_nights_staff_check_in_and_out_graduate_answers_follo
     assert _nights(station) == {today: 1, tomorrow: 1}
 
     # --- 4. District staff sign in on their own browser and open today's board.
-    staff_page = _new_page(chromium)
+    staff_page = new_page(chromium)
     try:
         staff_page.goto(f"{live_server.url}/admin/apartments/stay/today/")
-        _sign_in(staff_page, STAFF_EMAIL, STAFF_PASSWORD)
+        sign_in(staff_page, STAFF_EMAIL, STAFF_PASSWORD)
         expect(staff_page).to_have_url(re.compile(r"/admin/apartments/stay/today/$"))
         arrivals = staff_page.locator("#board-arrivals")
         arrival = arrivals.locator("tbody tr").filter(has_text=GUEST_NAME)
         expect(arrival).to_have_count(1)
         expect(arrival).to_contain_text(station.name)
         expect(staff_page.locator("#board-stations tbody tr").filter(has_text=station.name)).to_contain_text("1 / 3")
-        _snap_other(staff_page, artifacts_dir, "station-04-staff-today-board")
+        snap_other(staff_page, artifacts_dir, "station-04-staff-today-board")
 
         # --- 5. Check-in: the masked ID on the confirmation page; the ID box must be ticked.
         arrival.get_by_role("link", name="办理入住").click()
@@ -300,7 +268,7 @@ def test_graduate_books_two_nights_staff_check_in_and_out_graduate_answers_follo
         expect(staff_page.locator(".guest-card")).to_contain_text("轴承工艺工程师")
         submit = staff_page.locator("input[type=submit]")
         expect(submit).to_have_value("办理入住")
-        _snap_other(staff_page, artifacts_dir, "station-05-staff-check-in")
+        snap_other(staff_page, artifacts_dir, "station-05-staff-check-in")
         # Submitting without the tick (the browser's own "required" check switched off, so the
         # server's is what is tested) keeps the guest waiting, with the field's error shown.
         id_seen = staff_page.get_by_label(re.compile("本人已查验入住人身份证"))
@@ -318,7 +286,7 @@ def test_graduate_books_two_nights_staff_check_in_and_out_graduate_answers_follo
         expect(staff_page.get_by_text(f"{GUEST_NAME}已在{station.name}办理入住。")).to_be_visible()
         expect(staff_page.locator("#board-arrivals tbody tr").filter(has_text=GUEST_NAME)).to_have_count(0)
         expect(staff_page.locator("#board-in-house tbody tr").filter(has_text=GUEST_NAME)).to_have_count(1)
-        _snap_other(staff_page, artifacts_dir, "station-06-staff-checked-in")
+        snap_other(staff_page, artifacts_dir, "station-06-staff-checked-in")
         stay.refresh_from_db()
         assert stay.status == StayStatus.CHECKED_IN
         assert stay.checked_in_at is not None
@@ -333,13 +301,13 @@ def test_graduate_books_two_nights_staff_check_in_and_out_graduate_answers_follo
             "link", name=GUEST_NAME
         ).click()
         expect(staff_page).to_have_url(re.compile(rf"/admin/apartments/stay/{stay.pk}/change/"))
-        _snap_other(staff_page, artifacts_dir, "station-07-staff-stay-page")
+        snap_other(staff_page, artifacts_dir, "station-07-staff-stay-page")
         staff_page.get_by_role("link", name="办理退房").click()
         expect(staff_page).to_have_url(re.compile(rf"/admin/apartments/stay/{stay.pk}/check-out/"))
         staff_page.locator("input[type=submit][value='办理退房']").click()
         expect(staff_page).to_have_url(re.compile(rf"/admin/apartments/stay/{stay.pk}/change/"))
         expect(staff_page.get_by_text(f"{GUEST_NAME}已从{station.name}退房，跟踪回访已排期。")).to_be_visible()
-        _snap_other(staff_page, artifacts_dir, "station-08-staff-checked-out")
+        snap_other(staff_page, artifacts_dir, "station-08-staff-checked-out")
     except BaseException:
         # The ``page`` fixture keeps the graduate's page of a failed test; keep the staff's too.
         with contextlib.suppress(Exception):  # the page may be gone; the test's error is what matters
