@@ -122,3 +122,11 @@ def normalise_cn_mobile(value: str) -> str:
             code="phone_format",
         )
     return "+86" + raw
+
+
+def mask_name(name: str) -> str:
+    """张** for 张三丰: the family name for a public list, never the given name."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)

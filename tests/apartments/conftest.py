@@ -136,3 +136,91 @@ def give_interview(user, *, starts_at: dt.datetime):
 def set_parameter(key: str, value, *, effective_from: dt.date) -> Parameter:
     """A newer row of a policy parameter, as city staff would enter it."""
     return Parameter.objects.create(key=key, value=value, effective_from=effective_from, note="test")
+
+
+# --- talent apartments and affordable rentals -------------------------------------------------
+
+
+def make_project(
+    district,
+    *,
+    kind: str = "talent_apartment",
+    name: str = "炎黄科技园青年人才公寓",
+    types: tuple[tuple[str, str, str, int], ...] = (
+        ("两室一厅", "90", "1800", 2),
+        ("一室一厅", "60", "1200", 2),
+        ("单间", "45", "900", 2),
+    ),
+):
+    """A project with unit types (name, m², monthly rent, number of vacant units)."""
+    from decimal import Decimal
+
+    from apartments.models import HousingProject, Unit, UnitType
+
+    project = HousingProject.objects.create(
+        name=name,
+        kind=kind,
+        district=district,
+        address="洛阳市洛龙区炎黄科技园",
+        description="拎包入住的青年人才公寓。",
+        amenities="拎包入住\n地铁 2 号线",
+    )
+    for index, (type_name, area, rent, count) in enumerate(types):
+        unit_type = UnitType.objects.create(
+            project=project,
+            name=type_name,
+            area=Decimal(area),
+            rooms=2 if Decimal(area) >= 90 else 1,
+            monthly_rent=Decimal(rent),
+        )
+        Unit.objects.bulk_create(
+            [
+                Unit(project=project, unit_type=unit_type, building="3", floor=index + 1, number=f"{index + 1}{n:02d}")
+                for n in range(1, count + 1)
+            ]
+        )
+    return project
+
+
+def make_round(
+    project, *, units: dict[str, int] | None = None, status: str = "open", opens_at=None, closes_at=None, **fields
+):
+    """A round of ``project`` open from a day ago for a week, offering ``units`` per type name
+    (by default every unit of every type)."""
+    from apartments.models import AllocationRound, RoundUnitType
+
+    now = timezone.now()
+    round = AllocationRound.objects.create(
+        project=project,
+        name=fields.pop("name", "2026年第一批"),
+        opens_at=opens_at or now - dt.timedelta(days=1),
+        closes_at=closes_at or now + dt.timedelta(days=7),
+        status=status,
+        priority_order=fields.pop("priority_order", ["out_of_town", "postgraduate", "bachelor", "technician"]),
+        **fields,
+    )
+    for unit_type in project.unit_types.all():
+        count = (units or {}).get(unit_type.name, unit_type.units.count())
+        if count:
+            RoundUnitType.objects.create(round=round, unit_type=unit_type, units=count)
+    return round
+
+
+def make_housing_graduate(*, district=None, works_in_luoyang: bool = True, **profile):
+    """A graduate whose profile is complete (degree certificate uploaded, consent given),
+    working in Luoyang, from 郑州, bachelor, graduated about half a year ago."""
+    user = make_graduate(district=district, works_in_luoyang=works_in_luoyang, **profile)
+    give_letter(user, kind=DocumentKind.DEGREE_CERTIFICATE)
+    return user
+
+
+def housing_apply(user, round, *, types=None, household_size: int = 1):
+    from apartments import services
+
+    return services.housing_application_submit(
+        applicant=user,
+        round=round,
+        unit_types=types if types is not None else list(round.project.unit_types.all()),
+        household_size=household_size,
+        no_home_declared=True,
+    )

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from apartments import services
 from apartments.constants import ACTIVE_STAY_STATES
 from apartments.models import Station, StationClosure, StationNight, Stay
+from apartments.services import stations as station_services
 from portal.constants import DocumentKind, Role
 from portal.models import ApplicantProfile, District, Document, User
 from tests.apartments.conftest import make_station
@@ -221,7 +222,7 @@ def test_negative_control_without_the_row_locks_the_same_race_overbooks(race, mo
     beds (while its counter, written from stale reads, shows no more than the beds). So
     the test above would see an overbooking if the locks were missing."""
     station, first_night, attempts = race
-    monkeypatch.setattr(services, "_take_nights", _take_nights_without_locks)
+    monkeypatch.setattr(station_services, "_take_nights", _take_nights_without_locks)
     outcomes, seconds = _book_all_at_once(station.pk, attempts)
 
     assert not [o for o in outcomes if not isinstance(o, Stay | ValidationError)]

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import include, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from apartments import selectors, services
 from apartments.constants import FollowUpOutcome, FollowUpStage
@@ -461,12 +459,3 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
             raise _drf(exc) from exc
         return Response(FollowUpSerializer(answered).data)
-
-
-# Primary keys are integers in the URL (<int:pk>): a malformed id is a 404 before any view
-# code runs, and the schema types the path parameter.
-router = SimpleRouter(use_regex_path=False)
-router.register("stations", StationViewSet, basename="station")
-router.register("station-stays", StayViewSet, basename="station-stay")
-
-urlpatterns = [path("", include(router.urls))]

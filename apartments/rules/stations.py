@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.rules import RuleResult
+from portal.rules import RuleResult, years_later
 
 CHECK_IN_HOUR = 14  # beds are ready from 14:00 on the check-in day
 
@@ -30,16 +30,6 @@ class StationParams:
     max_nights: int
     graduation_years: int
     booking_min_hours: int
-
-
-def _years_later(day: dt.date, years: int) -> dt.date:
-    """The same calendar day ``years`` later (or earlier); 29 February falls on the 28th.
-    Counting by the calendar keeps "exactly two years ago" inside whatever leap days lie
-    between."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def station_eligibility(
@@ -71,7 +61,7 @@ def station_eligibility(
     if facts.graduation_date is None:
         result.add("graduation", False, _("Graduation date: not filled in your profile"))
     elif facts.graduation_date > today:
-        soon = facts.graduation_date <= _years_later(today, 1)
+        soon = facts.graduation_date <= years_later(today, 1)
         result.add(
             "graduation",
             soon,
@@ -79,7 +69,7 @@ def station_eligibility(
             % {"date": facts.graduation_date.strftime("%Y-%m")},
         )
     else:
-        ok = facts.graduation_date >= _years_later(today, -params.graduation_years)
+        ok = facts.graduation_date >= years_later(today, -params.graduation_years)
         result.add(
             "graduation",
             ok,

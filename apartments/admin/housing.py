@@ -1,0 +1,1 @@
+"""Staff admin of housing: projects, rounds with the draw, applications, offers, leases."""
