@@ -6,6 +6,7 @@ renewals, move-outs and the yearly re-check."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Case, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +48,7 @@ from portal import services as portal_services
 from portal import workflow
 from portal.constants import AuditAction, Role
 from portal.models import AuditEntry, Document, User
-from portal.permissions import can_review_district
+from portal.permissions import can_review_district, register_document_reader
 from portal.rules import RuleResult, months_later
 from portal.services.documents import image_reencode, sniff_content_type
 
@@ -73,6 +75,8 @@ __all__ = [
     "round_publish",
     "round_publish_seed",
 ]
+
+logger = logging.getLogger(__name__)
 
 A = HousingApplicationStatus
 O = OfferStatus  # noqa: E741
@@ -201,6 +205,18 @@ def housing_application_submit(
 
 def _my_link() -> str:
     return reverse("apartments:my_housing")
+
+
+@register_document_reader
+def _housing_staff_read_application_papers(user: User, document) -> bool:
+    """Staff of the project's district open the papers attached to a housing application
+    they review, whichever district the applicant's profile names."""
+    if not user.is_portal_staff:
+        return False
+    districts = HousingApplication.objects.filter(documents=document).values_list(
+        "round__project__district_id", flat=True
+    )
+    return any(can_review_district(user, district_id) for district_id in districts)
 
 
 def _owner(actor: User, app: HousingApplication) -> bool:
@@ -528,7 +544,9 @@ def housing_offers_fill(*, round: AllocationRound, now: dt.datetime | None = Non
             .exclude(offers__status__in=[O.OFFERED, O.ACCEPTED])
             .select_related("applicant")
             .prefetch_related("unit_types")
-            .order_by("applicant_list", "rank")
+            # The graduates' list chooses first (the set-aside units "go first" to them),
+            # then the general list, each down its ranks.
+            .order_by(Case(When(applicant_list=ApplicantList.GRADUATE, then=0), default=1), "rank")
         )
         for app in waiting:
             lst = app.applicant_list
@@ -540,7 +558,18 @@ def housing_offers_fill(*, round: AllocationRound, now: dt.datetime | None = Non
                 unit = _free_unit(locked, unit_type.pk)
                 if unit is None:
                     continue
-                _offer(app=app, unit=unit, deadline=deadline, round=locked)
+                try:
+                    with transaction.atomic():
+                        _offer(app=app, unit=unit, deadline=deadline, round=locked)
+                except IntegrityError:
+                    # A unique index saw the unit or the applicant offered meanwhile by
+                    # another transaction (the locks normally prevent it). Keep the offers
+                    # made so far and stop, so nobody further down the ranks overtakes this
+                    # applicant; the next run carries on.
+                    logger.warning(
+                        "Round %s: unit %s or application %s was offered meanwhile", locked.pk, unit.pk, app.pk
+                    )
+                    return made
                 used_list[lst] += 1
                 used_type[unit_type.pk] += 1
                 made += 1
@@ -750,7 +779,9 @@ def _lease_create(
         rent_free_months=terms["rent_free_months"],
         reduced_rent_percent=terms["reduced_rent_percent"],
         terms={**terms["parameters"], "start": terms["start"].isoformat(), "end": terms["end"].isoformat()},
-        next_recheck_on=months_later(terms["start"], 12),
+        # A renewal keeps the tenancy's yearly rhythm: renewing before the re-check is due
+        # must not push the question back by a year, every year.
+        next_recheck_on=(renewal_of.next_recheck_on if renewal_of else None) or months_later(terms["start"], 12),
     )
 
 

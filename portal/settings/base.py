@@ -224,6 +224,11 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "events.constants.EventStatus",
         "RegistrationStatusEnum": "events.constants.RegistrationStatus",
         "VenueKindEnum": "events.constants.VenueKind",
+        "ProjectKindEnum": "apartments.constants.ProjectKind",
+        "RoundStatusEnum": "apartments.constants.RoundStatus",
+        "HousingApplicationStatusEnum": "apartments.constants.HousingApplicationStatus",
+        "OfferStatusEnum": "apartments.constants.OfferStatus",
+        "LeaseStatusEnum": "apartments.constants.LeaseStatus",
     },
 }
 
