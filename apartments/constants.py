@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StationKind(models.TextChoices):
@@ -52,10 +53,10 @@ class ProjectKind(models.TextChoices):
 
 
 class UnitState(models.TextChoices):
-    VACANT = "vacant", _("Vacant")
-    OFFERED = "offered", _("Offered")
-    LET = "let", _("Let")
-    MAINTENANCE = "maintenance", _("Maintenance")
+    VACANT = "vacant", pgettext_lazy("housing unit", "Vacant")
+    OFFERED = "offered", pgettext_lazy("housing unit", "Offered")
+    LET = "let", pgettext_lazy("housing unit", "Let")
+    MAINTENANCE = "maintenance", pgettext_lazy("housing unit", "Maintenance")
 
 
 class RoundStatus(models.TextChoices):

@@ -126,7 +126,7 @@ register_kind(
     NotificationKind(
         code="housing_lease",
         title=_("Your lease: {project}"),
-        body=_("You accepted unit {unit} at {project}. Your lease and its rent-free months are in My applications."),
+        body=_("You accepted unit {unit} at {project}. Your lease and its rent-free months are in My housing."),
         channels=(Channel.EMAIL,),
     )
 )

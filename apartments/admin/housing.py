@@ -21,7 +21,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
@@ -65,7 +65,7 @@ from portal import services as portal_services
 from portal.admin import AuditInline, ReadOnlyStaffInline, RefusalMixin, StaffAdmin, csv_cell
 from portal.constants import AuditAction
 from portal.models import District, User
-from portal.permissions import can_review_district, staff_district_ids
+from portal.permissions import staff_district_ids
 from portal.selectors import parameter_value, scope_to_districts
 from portal.validators import mask_name, mask_phone
 
@@ -73,8 +73,8 @@ RelatedOnly = admin.RelatedOnlyFieldListFilter
 
 # Units are offered while they are vacant; staff take them out for repairs and back. Offered
 # and let are the states the offer and lease services set.
-STAFF_UNIT_STATES = (UnitState.VACANT, UnitState.MAINTENANCE)
-MAX_UNITS_AT_ONCE = 2000
+STAFF_UNIT_STATES = services.STAFF_UNIT_STATES
+MAX_UNITS_AT_ONCE = services.MAX_UNITS_AT_ONCE
 
 
 def _error_text(exc: Exception) -> str:
@@ -448,40 +448,6 @@ class ProjectPhotoInline(StaffRunsInline, admin.TabularInline):
         )
 
 
-def units_add(
-    *, project: HousingProject, actor: User, unit_type: UnitType, building: str, floors: range, per_floor: int
-) -> tuple[int, list[str]]:
-    """Admin-local helper (the core has no service for it): create the units of a building
-    floor by floor, numbered <floor><two digits> (301, 302, ...). Numbers that exist already
-    are left as they are and returned. Written to the project's audit trail."""
-    if not (actor.is_portal_staff and can_review_district(actor, project.district_id)):
-        raise PermissionDenied
-    if unit_type.project_id != project.pk:
-        raise ValidationError(_("Choose a unit type of this project."))
-    wanted = [(floor, f"{floor}{n:02d}") for floor in floors for n in range(1, per_floor + 1)]
-    if len(wanted) > MAX_UNITS_AT_ONCE:
-        raise ValidationError(_("Add at most %(n)d units at once.") % {"n": MAX_UNITS_AT_ONCE})
-    with transaction.atomic():
-        HousingProject.objects.select_for_update().filter(pk=project.pk).first()
-        existing = set(Unit.objects.filter(project=project, building=building).values_list("number", flat=True))
-        new = [
-            Unit(project=project, unit_type=unit_type, building=building, floor=floor, number=number)
-            for floor, number in wanted
-            if number not in existing
-        ]
-        Unit.objects.bulk_create(new, batch_size=500)
-        if new:
-            portal_services.audit_record(
-                actor=actor,
-                action=AuditAction.DECISION,
-                target=project,
-                reason=_("%(n)d units of type %(type)s added in building %(building)s")
-                % {"n": len(new), "type": unit_type.name, "building": building or "-"},
-                detail={"unit_type": unit_type.pk, "building": building, "numbers": [u.number for u in new][:500]},
-            )
-    return len(new), sorted((n for _f, n in wanted if n in existing), key=lambda n: (len(n), n))
-
-
 class AddUnitsForm(forms.Form):
     unit_type = forms.ModelChoiceField(label=gettext_lazy("Unit type"), queryset=UnitType.objects.none())
     building = forms.CharField(
@@ -562,6 +528,16 @@ class HousingProjectAdmin(RefusalMixin, StaffAdmin):
     def units_vacant(self, obj):
         return getattr(obj, "vacant_units", "-")
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ProjectPhoto:
+            return super().save_formset(request, form, formset, change)
+        # Deleted photos go through the service, which removes their files from storage.
+        instances = formset.save(commit=False)
+        for photo in formset.deleted_objects:
+            services.project_photo_delete(photo=photo, actor=request.user)
+        for photo in instances:
+            photo.save()
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         for upload in form.cleaned_data.get("photo_uploads") or []:
@@ -602,7 +578,7 @@ class HousingProjectAdmin(RefusalMixin, StaffAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                made, skipped = units_add(
+                made, skipped = services.units_add(
                     project=project,
                     actor=request.user,
                     unit_type=data["unit_type"],
@@ -790,28 +766,14 @@ class UnitAdmin(RefusalMixin, StaffAdmin):
             super().save_model(request, obj, form, change)
             return
         others = [f for f in form.changed_data if f != "state"]
-        with transaction.atomic():
-            stored = Unit.objects.select_for_update().get(pk=obj.pk)
-            if others:
-                obj.save(update_fields=others)
-            if "state" not in form.changed_data:
-                return
-            if stored.state not in STAFF_UNIT_STATES:
-                self._refused(
-                    request,
-                    _("The state was not changed: the unit is now “%(state)s”.")
-                    % {"state": stored.get_state_display()},
-                )
-                obj.state = stored.state
-                return
-            Unit.objects.filter(pk=obj.pk).update(state=obj.state)
-            portal_services.audit_record(
-                actor=request.user,
-                action=AuditAction.TRANSITION,
-                target=obj,
-                from_status=stored.state,
-                to_status=obj.state,
-            )
+        if others:
+            obj.save(update_fields=others)
+        if "state" in form.changed_data:
+            try:
+                services.unit_set_state(unit=obj, actor=request.user, state=obj.state)
+            except ValidationError as exc:
+                self._refused(request, _error_text(exc))
+                obj.refresh_from_db(fields=["state"])
 
 
 # --- rounds --------------------------------------------------------------------------------------
@@ -1286,7 +1248,7 @@ def _applications_csv(request, queryset):
             _("Project"),
             _("District"),
             _("Round"),
-            _("Applicant"),
+            _("Graduate"),
             _("ID number (masked)"),
             _("Status"),
             _("List"),
@@ -1407,11 +1369,11 @@ class HousingApplicationAdmin(DecisionAdminMixin, StaffAdmin):
     def reference_display(self, obj):
         return obj.reference
 
-    @admin.display(description=gettext_lazy("applicant"), ordering="applicant__profile__real_name")
+    @admin.display(description=gettext_lazy("graduate"), ordering="applicant__profile__real_name")
     def applicant_masked(self, obj):
         return person_masked(obj.applicant)
 
-    @admin.display(description=gettext_lazy("applicant"))
+    @admin.display(description=gettext_lazy("graduate"))
     def applicant_name(self, obj):
         return person_name(obj.applicant)
 
@@ -1452,7 +1414,7 @@ class HousingApplicationAdmin(DecisionAdminMixin, StaffAdmin):
     def decision_summary(self, obj):
         return [
             (_("Reference"), obj.reference),
-            (_("Applicant"), person_name(obj.applicant)),
+            (_("Graduate"), person_name(obj.applicant)),
             (_("ID number"), person_id_masked(obj.applicant)),
             (_("Round"), str(obj.round)),
             (_("Status"), obj.get_status_display()),
@@ -1518,7 +1480,7 @@ def _offers_csv(request, queryset):
         model="housingoffer",
         header=[
             _("Reference"),
-            _("Applicant"),
+            _("Graduate"),
             _("Project"),
             _("Unit"),
             _("Unit type"),
@@ -1604,7 +1566,7 @@ class HousingOfferAdmin(DecisionAdminMixin, StaffAdmin):
     def reference(self, obj):
         return obj.application.reference
 
-    @admin.display(description=gettext_lazy("applicant"))
+    @admin.display(description=gettext_lazy("graduate"))
     def applicant_masked(self, obj):
         return person_masked(obj.application.applicant)
 
@@ -1623,7 +1585,7 @@ class HousingOfferAdmin(DecisionAdminMixin, StaffAdmin):
     def decision_summary(self, obj):
         return [
             (_("Reference"), obj.application.reference),
-            (_("Applicant"), person_masked(obj.application.applicant)),
+            (_("Graduate"), person_masked(obj.application.applicant)),
             (_("Unit"), str(obj.unit)),
             (_("Status"), obj.get_status_display()),
             (_("Answer by"), _when(obj.deadline)),
@@ -1631,7 +1593,10 @@ class HousingOfferAdmin(DecisionAdminMixin, StaffAdmin):
 
     def extra_links(self, request, obj):
         return [
-            (reverse("admin:apartments_housingapplication_change", args=[obj.application_id]), _("Application")),
+            (
+                reverse("admin:apartments_housingapplication_change", args=[obj.application_id]),
+                _("Housing application"),
+            ),
             (reverse("admin:apartments_unit_change", args=[obj.unit_id]), _("Unit")),
         ]
 

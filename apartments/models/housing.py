@@ -103,7 +103,7 @@ class UnitType(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.area:g} m²)"
+        return f"{self.name} ({self.area.normalize():f} m²)"
 
 
 class Unit(models.Model):
@@ -167,6 +167,7 @@ class AllocationRound(models.Model):
     graduate_share = models.PositiveSmallIntegerField(
         _("share set aside for graduates (%)"),
         default=40,
+        # xgettext:no-python-format
         help_text=_("Affordable rentals: at least 40% of the units go first to young graduates."),
     )
     spill_over_on = models.DateField(
@@ -226,7 +227,11 @@ class AllocationRound(models.Model):
         """The priority groups in order, then "everyone else"; a lottery-only round has one group."""
         if self.method == AllocationMethod.LOTTERY:
             return [PriorityBucket.OTHER.value]
-        order = [code for code in (self.priority_order or []) if code in PriorityBucket.values]
+        order = [
+            code
+            for code in (self.priority_order or [])
+            if code in PriorityBucket.values and code != PriorityBucket.OTHER
+        ]
         return [*dict.fromkeys(order), PriorityBucket.OTHER.value]
 
 
@@ -386,7 +391,9 @@ class Lease(models.Model):
     monthly_rent = models.DecimalField(_("monthly rent (CNY)"), max_digits=8, decimal_places=2)
     rent_free_months = models.PositiveSmallIntegerField(_("rent-free months"), default=0)
     reduced_rent_percent = models.PositiveSmallIntegerField(
-        _("rent after the rent-free months (% of the rent)"), default=100
+        # xgettext:no-python-format
+        _("rent after the rent-free months (% of the rent)"),
+        default=100,
     )
     status = models.CharField(
         _("status"), max_length=10, choices=LeaseStatus.choices, default=LeaseStatus.ACTIVE, db_index=True

@@ -184,12 +184,15 @@ def lease_terms(
     """The terms of a lease of ``months`` from ``start``. Talent apartments are rent-free
     for up to ``talent_rent_free_months`` counted across renewals (``rent_free_used`` months
     already granted), then at the reduced rate; affordable rentals give out-of-town
-    graduates 1–3 rent-free months at the start of the first lease."""
+    graduates 1–3 rent-free months at the start of their first lease (``rent_free_used``
+    counts the months earlier affordable leases granted)."""
     if kind == ProjectKind.TALENT_APARTMENT:
         rent_free = max(0, min(months, params.talent_rent_free_months - rent_free_used))
         reduced = params.reduced_rent_percent
     else:
-        rent_free = 0 if renewal or not outside_luoyang else min(months, max(0, params.affordable_rent_free_months))
+        # Once per tenant: not on renewals, nor on a later first lease after moving out.
+        first_time = not renewal and rent_free_used == 0
+        rent_free = min(months, max(0, params.affordable_rent_free_months)) if outside_luoyang and first_time else 0
         reduced = 100
     return {
         "start": start,

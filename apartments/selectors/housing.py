@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apartments import constants as c
 from apartments.constants import (
@@ -35,6 +36,10 @@ from portal.selectors import parameter_value, profile_completeness, scope_to_dis
 from portal.validators import mask_name
 
 __all__ = [
+    "active_application",
+    "open_offers_due",
+    "round_public",
+    "waiting_for_review",
     "applications_for_staff",
     "applications_of",
     "housing_facts",
@@ -127,7 +132,7 @@ def housing_facts(*, user: User, no_home_declared: bool | None = None) -> Housin
     has_lease = Lease.objects.filter(tenant=user, status=LeaseStatus.ACTIVE).exists()
     if profile is None:
         return HousingFacts(
-            profile_missing=("—",),
+            profile_missing=(str(_("your profile (not filled in yet)")),),
             education_level="",
             graduation_date=None,
             outside_luoyang=None,
@@ -186,6 +191,16 @@ def leases_for_staff(*, user: User) -> QuerySet[Lease]:
 def rechecks_waiting(*, user: User) -> QuerySet[LeaseRecheck]:
     return LeaseRecheck.objects.filter(lease__tenant=user, answered_at__isnull=True).select_related(
         "lease__unit__project"
+    )
+
+
+def round_public(*, pk: int) -> AllocationRound | None:
+    """A round the public may see: not a draft, of a published project."""
+    return (
+        AllocationRound.objects.filter(pk=pk, project__published=True)
+        .exclude(status=RoundStatus.DRAFT)
+        .select_related("project__district")
+        .first()
     )
 
 

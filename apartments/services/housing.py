@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 
@@ -18,6 +19,7 @@ from django.db.models import Case, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apartments import lottery
 from apartments.constants import (
@@ -39,6 +41,7 @@ from apartments.models import (
     Lease,
     LeaseRecheck,
     ProjectPhoto,
+    RoundUnitType,
     Unit,
     UnitType,
 )
@@ -53,6 +56,11 @@ from portal.rules import RuleResult, months_later
 from portal.services.documents import image_reencode, sniff_content_type
 
 __all__ = [
+    "MAX_UNITS_AT_ONCE",
+    "STAFF_UNIT_STATES",
+    "project_photo_delete",
+    "unit_set_state",
+    "units_add",
     "housing_application_approve",
     "housing_application_reject",
     "housing_application_submit",
@@ -81,6 +89,8 @@ logger = logging.getLogger(__name__)
 A = HousingApplicationStatus
 O = OfferStatus  # noqa: E741
 PHOTO_SIZE = (1600, 1200)
+STAFF_UNIT_STATES = (UnitState.VACANT, UnitState.MAINTENANCE)
+MAX_UNITS_AT_ONCE = 2000
 THUMBNAIL_SIZE = (480, 360)
 DRAW_BATCH = 500
 
@@ -121,6 +131,74 @@ def project_photo_add(*, project: HousingProject, actor: User, upload, caption: 
     return photo
 
 
+def units_add(
+    *, project: HousingProject, actor: User, unit_type: UnitType, building: str, floors: range, per_floor: int
+) -> tuple[int, list[str]]:
+    """Create the units of a building floor by floor, numbered <floor><two digits> (301, 302, ...). Numbers that exist already
+    are left as they are and returned. Written to the project's audit trail."""
+    if not (actor.is_portal_staff and can_review_district(actor, project.district_id)):
+        raise PermissionDenied
+    if unit_type.project_id != project.pk:
+        raise ValidationError(_("Choose a unit type of this project."))
+    wanted = [(floor, f"{floor}{n:02d}") for floor in floors for n in range(1, per_floor + 1)]
+    if len(wanted) > MAX_UNITS_AT_ONCE:
+        raise ValidationError(_("Add at most %(n)d units at once.") % {"n": MAX_UNITS_AT_ONCE})
+    with transaction.atomic():
+        HousingProject.objects.select_for_update().filter(pk=project.pk).first()
+        existing = set(Unit.objects.filter(project=project, building=building).values_list("number", flat=True))
+        new = [
+            Unit(project=project, unit_type=unit_type, building=building, floor=floor, number=number)
+            for floor, number in wanted
+            if number not in existing
+        ]
+        Unit.objects.bulk_create(new, batch_size=500)
+        if new:
+            portal_services.audit_record(
+                actor=actor,
+                action=AuditAction.DECISION,
+                target=project,
+                reason=_("%(n)d units of type %(type)s added in building %(building)s")
+                % {"n": len(new), "type": unit_type.name, "building": building or "-"},
+                detail={"unit_type": unit_type.pk, "building": building, "numbers": [u.number for u in new][:500]},
+            )
+    return len(new), sorted((n for _f, n in wanted if n in existing), key=lambda n: (len(n), n))
+
+
+def unit_set_state(*, unit: Unit, actor: User, state: str) -> Unit:
+    """Staff take a unit out for repairs and back: only between vacant and maintenance.
+    Offered and let belong to the offers and leases, which set them."""
+    if state not in STAFF_UNIT_STATES:
+        raise ValidationError(_("Staff can set a unit only to vacant or maintenance."), code="state")
+    with transaction.atomic():
+        stored = Unit.objects.select_for_update().select_related("project").get(pk=unit.pk)
+        if not _staff_of(actor, stored.project.district_id):
+            raise PermissionDenied
+        if stored.state == state:
+            return stored
+        if stored.state not in STAFF_UNIT_STATES:
+            raise ValidationError(
+                _("The state was not changed: the unit is now “%(state)s”.") % {"state": stored.get_state_display()},
+                code="state",
+            )
+        Unit.objects.filter(pk=stored.pk).update(state=state)
+        portal_services.audit_record(
+            actor=actor, action=AuditAction.TRANSITION, target=stored, from_status=stored.state, to_status=state
+        )
+        stored.state = state
+    unit.state = state
+    return stored
+
+
+def project_photo_delete(*, photo: ProjectPhoto, actor: User) -> None:
+    """Remove a picture and its files from storage."""
+    if not _staff_of(actor, photo.project.district_id):
+        raise PermissionDenied
+    files = [f.name for f in (photo.image, photo.thumbnail) if f]
+    storage = photo.image.storage
+    photo.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+
+
 # --- eligibility and applications -------------------------------------------------------------
 
 
@@ -149,7 +227,7 @@ def housing_application_submit(
     if applicant.role != Role.GRADUATE:
         raise PermissionDenied(_("Only graduates can apply for housing."))
     round = AllocationRound.objects.select_related("project").get(pk=round.pk)
-    if not round.is_open:
+    if not round.is_open or not round.project.published:
         raise ValidationError(_("This round is not taking applications now."), code="closed")
     offered = set(round.unit_counts.values_list("unit_type_id", flat=True))
     types = list(unit_types)
@@ -157,7 +235,11 @@ def housing_application_submit(
         raise ValidationError(_("Choose at least one unit type you would accept."), code="unit_types")
     if any(t.pk not in offered for t in types):
         raise ValidationError(_("Choose only unit types this round offers."), code="unit_types")
-    if not 1 <= int(household_size) <= 10:
+    try:
+        household_size = int(household_size)
+    except (TypeError, ValueError):
+        household_size = 0
+    if not 1 <= household_size <= 10:
         raise ValidationError(_("The household size must be between 1 and 10."), code="household_size")
     if not no_home_declared:
         raise ValidationError(
@@ -179,7 +261,7 @@ def housing_application_submit(
             app = HousingApplication.objects.create(
                 round=round,
                 applicant=applicant,
-                household_size=int(household_size),
+                household_size=household_size,
                 no_home_declared_at=timezone.now(),
                 note=note.strip(),
                 eligibility=result.as_dict(),
@@ -227,9 +309,14 @@ def _app_staff(actor: User, app: HousingApplication) -> bool:
     return _staff_of(actor, _district_of_application(app))
 
 
-def _withdrawable(actor: User, app: HousingApplication) -> bool:
+def _apply_withdraw(app: HousingApplication, actor, reason):
     # After the draw an applicant declines the offer instead; the ranks stay as drawn.
-    return _owner(actor, app) and app.round.status == RoundStatus.OPEN
+    if actor is not None and app.round.status != RoundStatus.OPEN:
+        raise ValidationError(
+            _("The draw has started: the application can no longer be withdrawn; decline the offer instead."),
+            code="drawn",
+        )
+    return _apply_reason(app, actor, reason)
 
 
 def _apply_review(app: HousingApplication, actor, reason):
@@ -282,8 +369,8 @@ workflow.register(
                 apply=_apply_review,
                 notify=_notify_applicant("housing_application_rejected"),
             ),
-            workflow.Transition(A.SUBMITTED, A.WITHDRAWN, allowed=_withdrawable, apply=_apply_reason),
-            workflow.Transition(A.APPROVED, A.WITHDRAWN, allowed=_withdrawable, apply=_apply_reason),
+            workflow.Transition(A.SUBMITTED, A.WITHDRAWN, allowed=_owner, apply=_apply_withdraw),
+            workflow.Transition(A.APPROVED, A.WITHDRAWN, allowed=_owner, apply=_apply_withdraw),
             # Taken by the offer and round services (actor None), never by a person directly.
             workflow.Transition(A.APPROVED, A.HOUSED, allowed=lambda actor, app: False),
             workflow.Transition(A.APPROVED, A.DECLINED, allowed=lambda actor, app: False, apply=_apply_reason),
@@ -338,10 +425,13 @@ def round_publish(*, round: AllocationRound, actor: User) -> AllocationRound:
         for rc in counts:
             if rc.unit_type.project_id != locked.project_id:
                 raise ValidationError(_("A unit type of another project is listed."), code="unit_type")
-            available = Unit.objects.filter(unit_type=rc.unit_type).exclude(state=UnitState.MAINTENANCE).count()
+            available = _units_free_for_a_new_round(locked, rc.unit_type)
             if rc.units > available:
                 raise ValidationError(
-                    _("The round offers %(n)d units of type %(type)s, but the project has only %(m)d.")
+                    _(
+                        "The round offers %(n)d units of type %(type)s, but only %(m)d are vacant and not "
+                        "promised to another round."
+                    )
                     % {"n": rc.units, "type": rc.unit_type.name, "m": available},
                     code="too_many_units",
                 )
@@ -350,6 +440,24 @@ def round_publish(*, round: AllocationRound, actor: User) -> AllocationRound:
         _audit(actor, locked, from_status=RoundStatus.DRAFT, to_status=RoundStatus.OPEN)
     round.status = locked.status
     return locked
+
+
+def _units_free_for_a_new_round(round: AllocationRound, unit_type: UnitType) -> int:
+    """Vacant units of the type, less those other running rounds of the project have
+    promised and not yet offered."""
+    vacant = Unit.objects.filter(unit_type=unit_type, state=UnitState.VACANT).count()
+    promised = 0
+    others = RoundUnitType.objects.filter(
+        unit_type=unit_type, round__status__in=[RoundStatus.OPEN, RoundStatus.DRAWING, RoundStatus.DRAWN]
+    ).exclude(round=round)
+    for other in others:
+        taken = HousingOffer.objects.filter(
+            application__round_id=other.round_id,
+            unit__unit_type=unit_type,
+            status__in=[OfferStatus.OFFERED, OfferStatus.ACCEPTED],
+        ).count()
+        promised += max(0, other.units - taken)
+    return max(0, vacant - promised)
 
 
 def round_publish_seed(*, round: AllocationRound, actor: User, public_seed: str, source: str) -> AllocationRound:
@@ -370,6 +478,9 @@ def round_publish_seed(*, round: AllocationRound, actor: User, public_seed: str,
             raise ValidationError(
                 _("The random value is published after the application window closes."), code="window_open"
             )
+        # Anyone can work out every ticket from the value: review must be over before it is
+        # known, so no decision can be taken with the lottery's outcome in view.
+        _check_reviewed(locked)
         locked.public_seed = public_seed[:100]
         locked.seed_source = source[:200]
         locked.seed_published_at = timezone.now()
@@ -387,15 +498,19 @@ def round_draw_start(*, round: AllocationRound, actor: User) -> AllocationRound:
         locked = _lock_round(round)
         if not _staff_of(actor, locked.project.district_id):
             raise PermissionDenied
-        if locked.status in (RoundStatus.DRAWING, RoundStatus.DRAWN, RoundStatus.CLOSED):
+        if locked.status in (RoundStatus.DRAWN, RoundStatus.CLOSED):
             return locked
-        _check_drawable(locked)
-        locked.status = RoundStatus.DRAWING
-        locked.draw_progress = 0
-        locked.save(update_fields=["status", "draw_progress", "updated_at"])
-        _audit(actor, locked, from_status=RoundStatus.OPEN, to_status=RoundStatus.DRAWING)
-        round_id = locked.pk
-        transaction.on_commit(lambda: task.delay(round_id))
+        if locked.status != RoundStatus.DRAWING:
+            _check_drawable(locked)
+            locked.status = RoundStatus.DRAWING
+            locked.draw_progress = 0
+            _audit(actor, locked, from_status=RoundStatus.OPEN, to_status=RoundStatus.DRAWING)
+        # Drawing already: send the task again (a lost message or a dead worker must not
+        # leave the round stuck); the draw is idempotent, so a second run changes nothing.
+        locked.draw_task_id = uuid.uuid4().hex
+        locked.save(update_fields=["status", "draw_progress", "draw_task_id", "updated_at"])
+        round_id, task_id = locked.pk, locked.draw_task_id
+        transaction.on_commit(lambda: task.apply_async(args=(round_id,), task_id=task_id))
     return locked
 
 
@@ -406,9 +521,21 @@ def _check_drawable(round: AllocationRound) -> None:
         raise ValidationError(_("The application window is still open."), code="window_open")
     if not round.seed_published_at:
         raise ValidationError(_("Publish the public random value before the draw."), code="no_seed")
+    _check_reviewed(round)
+
+
+def _check_reviewed(round: AllocationRound) -> None:
     waiting = selectors.waiting_for_review(round=round)
     if waiting:
-        raise ValidationError(_("%(n)d applications are still waiting for review.") % {"n": waiting}, code="unreviewed")
+        raise ValidationError(
+            ngettext(
+                "%(n)d application is still waiting for review.",
+                "%(n)d applications are still waiting for review.",
+                waiting,
+            )
+            % {"n": waiting},
+            code="unreviewed",
+        )
 
 
 def round_draw(*, round_id: int) -> dict:
@@ -542,6 +669,8 @@ def housing_offers_fill(*, round: AllocationRound, now: dt.datetime | None = Non
         waiting = (
             HousingApplication.objects.filter(round=locked, status=A.APPROVED, rank__isnull=False)
             .exclude(offers__status__in=[O.OFFERED, O.ACCEPTED])
+            # A graduate housed meanwhile (another round, another project) gets no second unit.
+            .exclude(applicant__leases__status=LeaseStatus.ACTIVE)
             .select_related("applicant")
             .prefetch_related("unit_types")
             # The graduates' list chooses first (the set-aside units "go first" to them),
@@ -610,6 +739,8 @@ def _apply_accept(offer: HousingOffer, actor, reason):
     if unit.state != UnitState.OFFERED:
         raise ValidationError(_("This unit is no longer available."), code="unit_gone")
     app = offer.application
+    if Lease.objects.filter(tenant_id=app.applicant_id, status=LeaseStatus.ACTIVE).exists():
+        raise ValidationError(_("You already rent a unit of the programme."), code="has_lease")
     portal_services.transition(obj=app, to=A.HOUSED, actor=None)
     _lease_create(offer=offer, unit=unit, tenant=app.applicant, round=app.round)
     Unit.objects.filter(pk=unit.pk).update(state=UnitState.LET)

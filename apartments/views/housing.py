@@ -47,13 +47,10 @@ def _is_graduate(user) -> bool:
 
 
 def _public_round(pk: int) -> AllocationRound:
-    """A round the public may see: published (not a draft) in a published project."""
-    queryset = (
-        AllocationRound.objects.select_related("project__district")
-        .filter(project__published=True)
-        .exclude(status=RoundStatus.DRAFT)
-    )
-    return get_object_or_404(queryset, pk=pk)
+    round = selectors.round_public(pk=pk)
+    if round is None:
+        raise Http404
+    return round
 
 
 def _phase(round: AllocationRound, now) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -640,9 +641,17 @@ def test_seed_and_draw_from_the_buttons(
     assert 'id="draw-percent">100%' in page
 
 
-def test_the_draw_is_refused_while_applications_wait_for_review(client_en, clock, staff_1, round_1, submitted):
+def test_the_random_value_and_the_draw_wait_until_every_application_is_reviewed(
+    client_en, clock, staff_1, round_1, submitted
+):
+    """Anyone can work out every ticket from the published value, so review must be over
+    before it is known: both the value and the draw are refused while applications wait."""
     _close_window(clock, round_1)
-    services.round_publish_seed(round=round_1, actor=staff_1, **SEED)
+    with pytest.raises(ValidationError, match="waiting for review"):
+        services.round_publish_seed(round=round_1, actor=staff_1, **SEED)
+    AllocationRound.objects.filter(pk=round_1.pk).update(
+        public_seed=SEED["public_seed"], seed_source=SEED["source"], seed_published_at=timezone.now()
+    )
 
     response = _login(client_en, staff_1).post(_url("allocationround", "draw", round_1))
 
@@ -824,7 +833,7 @@ def test_applications_csv_export_is_masked_and_audited(client_en, staff_1, submi
     )
 
     header, *rows = _csv_rows(response)
-    assert header[:5] == ["Reference", "Project", "District", "Round", "Applicant"]
+    assert header[:5] == ["Reference", "Project", "District", "Round", "Graduate"]
     by_reference = {row[0]: row for row in rows}
     assert set(by_reference) == {first.reference, second.reference}
     name = first.applicant.profile.real_name

@@ -581,9 +581,10 @@ def test_after_the_draw_an_application_is_not_withdrawn(drawn):
     winner, _ = drawn
     application = HousingApplication.objects.get(applicant=winner)
 
-    response = client_for(winner).post(f"{APPLICATIONS}{application.pk}/withdraw/")
+    response = client_for(winner).post(f"{APPLICATIONS}{application.pk}/withdraw/", HTTP_ACCEPT_LANGUAGE="en")
 
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert "decline the offer instead" in response.content.decode()
     application.refresh_from_db()
     assert application.status == A.APPROVED
 

@@ -23,7 +23,9 @@ def test_a_round_runs_from_application_to_lease(clock, district_1, staff_1, djan
     for app in apps:
         services.housing_application_approve(application=app, actor=staff_1)
     clock.set(clock.today + dt.timedelta(days=8))
-    services.round_publish_seed(round=round, actor=staff_1, public_seed="03 17 22 28 31 + 09", source="福彩双色球 2026138 期")
+    services.round_publish_seed(
+        round=round, actor=staff_1, public_seed="03 17 22 28 31 + 09", source="福彩双色球 2026138 期"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.round_draw_start(round=round, actor=staff_1)
     round.refresh_from_db()

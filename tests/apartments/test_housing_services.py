@@ -351,8 +351,9 @@ def test_the_applicant_withdraws_only_while_the_round_is_open(
     services.housing_application_withdraw(application=app_b, actor=b)  # approved, window open
     assert reload(app_b).status == A.WITHDRAWN
     draw(clock, round, staff_1, django_capture_on_commit_callbacks)
-    with pytest.raises(PermissionDenied):  # after the draw the offer is declined instead
+    with pytest.raises(ValidationError) as refused:  # after the draw the offer is declined instead
         services.housing_application_withdraw(application=app_c, actor=c)
+    assert codes(refused.value) == ["drawn"]
     assert reload(app_c).status == A.APPROVED
     assert reload(app_c).rank == 1
 
@@ -398,11 +399,11 @@ def test_the_draw_waits_for_the_window_the_seed_and_every_review(
     assert refused_with() == ["window_open"]
     clock.set(DRAW_DAY)
     assert refused_with() == ["no_seed"]
-    services.round_publish_seed(round=round, actor=staff_1, public_seed=SEED, source=SOURCE)
-    assert refused_with() == ["unreviewed"]
-    with pytest.raises(ValidationError) as refused:
-        services.round_draw_start(round=round, actor=staff_1)
-    assert refused.value.messages == ["1 applications are still waiting for review."]
+    # The public value waits for the last review too (every ticket follows from it).
+    with pytest.raises(ValidationError) as refused, translation.override("en"):
+        services.round_publish_seed(round=round, actor=staff_1, public_seed=SEED, source=SOURCE)
+    assert codes(refused.value) == ["unreviewed"]
+    assert refused.value.messages == ["1 application is still waiting for review."]
     with pytest.raises(PermissionDenied):
         services.round_draw_start(round=round, actor=staff_2)
     with pytest.raises(ValidationError):  # the task refuses a round whose draw was not started
@@ -410,6 +411,7 @@ def test_the_draw_waits_for_the_window_the_seed_and_every_review(
 
     late = HousingApplication.objects.get(round=round, status=A.SUBMITTED)
     services.housing_application_reject(application=late, actor=staff_1, reason="材料不全")
+    services.round_publish_seed(round=round, actor=staff_1, public_seed=SEED, source=SOURCE)
     with django_capture_on_commit_callbacks(execute=True):
         services.round_draw_start(round=round, actor=staff_1)
     assert reload(round).status == RoundStatus.DRAWN
@@ -1052,3 +1054,132 @@ def test_the_tenant_answers_the_recheck_once(clock, lease, district_1):
         services.lease_recheck_answer(recheck=recheck, actor=lease.tenant, answer=RecheckAnswer.LEFT)
     assert codes(refused.value) == ["answered"]
     assert reload(recheck).answer == RecheckAnswer.WORKING_IN_LUOYANG
+
+
+# --- no second unit, fair publishing, restartable draws, unit states --------------------------
+
+
+def test_a_graduate_housed_in_another_round_gets_no_second_offer(
+    clock, district_1, staff_1, django_capture_on_commit_callbacks
+):
+    """Housed in round B after applying in round A as well: round A's offers pass them by,
+    and an offer made before the lease cannot be accepted."""
+    first = talent_project(district_1, types=(("单间", "45", "900", 2),))
+    second = make_project(district_1, name="第二公寓", types=(("单间", "45", "900", 1),))
+    round_a, round_b = make_round(first), make_round(second, name="第二批")
+    both = person(district_1, "out_of_town")
+    other = person(district_1, "technician")
+    app_a = housing_apply(both, round_a)
+    housing_apply(other, round_a)
+    app_b = housing_apply(both, round_b)
+    approve_all(round_a, staff_1)
+    approve_all(round_b, staff_1)
+    draw(clock, round_b, staff_1, django_capture_on_commit_callbacks)
+    services.housing_offer_accept(offer=open_offer(app_b), actor=both)
+
+    clock.set(DRAW_DAY)
+    services.round_publish_seed(round=round_a, actor=staff_1, public_seed=SEED, source=SOURCE)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_draw_start(round=round_a, actor=staff_1)
+
+    assert open_offer(app_a) is None
+    assert HousingOffer.objects.filter(application__round=round_a, status=OfferStatus.OFFERED).count() == 1
+    assert Lease.objects.filter(tenant=both, status=LeaseStatus.ACTIVE).count() == 1
+
+
+def test_an_offer_made_before_another_lease_cannot_be_accepted(ranked, district_1, staff_1):
+    round, apps = ranked
+    first = apps[0]
+    Lease.objects.create(
+        unit=Unit.objects.filter(state=UnitState.VACANT).first()
+        or Unit.objects.create(project=round.project, unit_type=round.project.unit_types.first(), number="999"),
+        tenant=first.applicant,
+        start=timezone.localdate(),
+        end=timezone.localdate() + dt.timedelta(days=365),
+        monthly_rent=900,
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.housing_offer_accept(offer=open_offer(first), actor=first.applicant)
+    assert codes(refused.value) == ["has_lease"]
+    assert open_offer(first) is not None
+
+
+def test_affordable_rent_free_months_come_once_even_after_moving_out(
+    clock, district_1, staff_1, django_capture_on_commit_callbacks
+):
+    lease = affordable_lease(clock, district_1, staff_1, django_capture_on_commit_callbacks, hukou_city="郑州市")
+    assert lease.rent_free_months == 3
+    services.lease_end(lease=lease, actor=staff_1, on=lease.start + dt.timedelta(days=90), reason="early_exit")
+    project = make_project(
+        district_1, kind=ProjectKind.AFFORDABLE_RENTAL, name="第二保租房", types=(("一室", "45", "800", 1),)
+    )
+    clock.set(DRAW_DAY + dt.timedelta(days=30))
+    round = make_round(project, name="第二批")
+    app = housing_apply(lease.tenant, round)
+    approve_all(round, staff_1)
+    clock.set(DRAW_DAY + dt.timedelta(days=38))
+    services.round_publish_seed(round=round, actor=staff_1, public_seed=SEED, source=SOURCE)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_draw_start(round=round, actor=staff_1)
+    second = services.housing_offer_accept(offer=open_offer(app), actor=lease.tenant)
+    assert second.rent_free_months == 0
+
+
+def test_a_round_cannot_promise_units_another_running_round_has_promised(district_1, staff_1):
+    """Two units of each type; an open round offers both 45 m² units, so a second round may
+    offer the 90 m² ones but no 45 m² unit."""
+    project = make_project(district_1, name="三型公寓")
+    make_round(project, units={"两室一厅": 0, "一室一厅": 0, "单间": 2})
+    second = make_round(
+        project, name="第二批", status=RoundStatus.DRAFT, units={"单间": 1, "两室一厅": 0, "一室一厅": 0}
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.round_publish(round=second, actor=staff_1)
+    assert codes(refused.value) == ["too_many_units"]
+    third = make_round(
+        project, name="第三批", status=RoundStatus.DRAFT, units={"单间": 0, "两室一厅": 2, "一室一厅": 0}
+    )
+    services.round_publish(round=third, actor=staff_1)
+    assert reload(third).status == RoundStatus.OPEN
+
+
+def test_pressing_draw_on_a_stuck_round_sends_the_task_again(
+    clock, round, district_1, staff_1, django_capture_on_commit_callbacks
+):
+    """The round says "drawing" but the task never ran (its message was lost): pressing the
+    button again sends it; once drawn, pressing again sends nothing and changes nothing."""
+    apps = [housing_apply(person(district_1, group), round) for group in GROUP_PROFILES]
+    approve_all(round, staff_1)
+    clock.set(DRAW_DAY)
+    services.round_publish_seed(round=round, actor=staff_1, public_seed=SEED, source=SOURCE)
+    with django_capture_on_commit_callbacks(execute=False):  # the task's message is lost
+        services.round_draw_start(round=round, actor=staff_1)
+    assert reload(round).status == RoundStatus.DRAWING and reload(apps[0]).rank is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_draw_start(round=round, actor=staff_1)
+    assert reload(round).status == RoundStatus.DRAWN and round.draw_task_id
+    ranks = {a.pk: reload(a).rank for a in apps}
+    assert sorted(ranks.values()) == [1, 2, 3, 4]
+    notices = Notification.objects.filter(kind="housing_ranked").count()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.round_draw_start(round=round, actor=staff_1)
+    assert callbacks == []
+    assert {a.pk: reload(a).rank for a in apps} == ranks
+    assert Notification.objects.filter(kind="housing_ranked").count() == notices == 4
+
+
+def test_staff_set_a_unit_to_maintenance_and_back_but_never_to_let(project, staff_1, staff_2):
+    unit = project.units.first()
+    services.unit_set_state(unit=unit, actor=staff_1, state=UnitState.MAINTENANCE)
+    assert reload(unit).state == UnitState.MAINTENANCE
+    assert AuditEntry.objects.filter(object_id=str(unit.pk), to_status=UnitState.MAINTENANCE).exists()
+    with pytest.raises(ValidationError):
+        services.unit_set_state(unit=unit, actor=staff_1, state=UnitState.LET)
+    with pytest.raises(PermissionDenied):
+        services.unit_set_state(unit=unit, actor=staff_2, state=UnitState.VACANT)
+    Unit.objects.filter(pk=unit.pk).update(state=UnitState.OFFERED)
+    with pytest.raises(ValidationError) as refused:
+        services.unit_set_state(unit=unit, actor=staff_1, state=UnitState.MAINTENANCE)
+    assert "Offered" in refused.value.messages[0]
