@@ -154,6 +154,9 @@ class JobApplication(models.Model):
         "portal.Document", blank=True, related_name="shared_with_applications", verbose_name=_("shared documents")
     )
     status_reason = models.TextField(_("note on the decision"), blank=True)
+    # The day the employer confirmed the hire: the start of a traineeship, and the date the
+    # subsidies count from.
+    hired_on = models.DateField(_("hired on"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("applied"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

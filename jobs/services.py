@@ -128,7 +128,8 @@ def _after_hire(application: JobApplication, actor, reason):
     portal_services.profile_record_employment(
         user=application.applicant, employer=application.position.organisation.name, in_luoyang=True
     )
-    return []
+    application.hired_on = timezone.localdate()
+    return ["hired_on"]
 
 
 P = PositionStatus

@@ -43,6 +43,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("", include("apartments.urls")),
     path("events/", include("events.urls")),
+    path("subsidies/", include("subsidies.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

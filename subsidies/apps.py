@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class SubsidiesConfig(AppConfig):
     name = "subsidies"
     verbose_name = _("Subsidies")
+
+    def ready(self) -> None:
+        # Register the notification kinds and the application workflow; re-check open
+        # applications when a fact in another app changes.
+        from subsidies import notifications, services, signals  # noqa: F401
+
+        signals.connect()
