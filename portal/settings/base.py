@@ -137,6 +137,8 @@ CELERY_BEAT_SCHEDULE = {
     "stations-follow-up": {"task": "apartments.tasks.follow_ups_run", "schedule": crontab(hour=10, minute=0)},
     "housing-offers": {"task": "apartments.tasks.housing_offers_run", "schedule": 300.0},
     "housing-rechecks": {"task": "apartments.tasks.leases_recheck_remind", "schedule": crontab(hour=9, minute=0)},
+    "subsidies-notices": {"task": "subsidies.tasks.subsidy_notices_close", "schedule": crontab(hour=1, minute=0)},
+    "subsidies-screening": {"task": "subsidies.tasks.subsidies_screen", "schedule": crontab(hour=7, minute=30)},
     "events-offers-expire": {"task": "events.tasks.offers_expire", "schedule": 300.0},
     "events-no-shows": {"task": "events.tasks.events_mark_no_shows", "schedule": 3600.0},
     "events-reminders": {"task": "events.tasks.events_send_reminders", "schedule": 900.0},
