@@ -10,16 +10,14 @@ error page."""
 from __future__ import annotations
 
 import copy
-import csv
 from dataclasses import dataclass
-from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -30,56 +28,34 @@ from django.utils.translation import gettext_lazy, ngettext
 from events import selectors, services
 from events.constants import SEAT_STATES, EventStatus, RegistrationStatus
 from events.models import Event, Registration, Venue
-from portal import services as portal_services
-from portal.admin import AuditInline, ReadOnlyStaffInline, RefusalMixin, StaffAdmin, csv_cell
+from portal.admin import (
+    AuditInline,
+    Decision,
+    DecisionAdminMixin,
+    EmptyForm,
+    PersonalDataAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyStaffInline,
+    ReasonForm,
+    RefusalMixin,
+    StaffAdmin,
+    csv_text,
+    error_text,
+    html_lines,
+    local_minute,
+    masked_csv_response,
+    person_columns,
+    person_id_masked,
+    person_name,
+    person_phone_masked,
+    person_profile,
+    statistics_year,
+)
 from portal.constants import AuditAction
-from portal.models import AuditEntry, District
-from portal.permissions import staff_district_ids
+from portal.models import AuditEntry
 from portal.selectors import scope_to_districts
-from portal.validators import mask_phone
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
-
-
-def _error_text(exc: Exception) -> str:
-    return " ".join(getattr(exc, "messages", None) or [str(exc)]).strip() or _("You may not take this decision.")
-
-
-def _profile(user):
-    # Reverse one-to-one: a user without a profile raises RelatedObjectDoesNotExist, an
-    # AttributeError.
-    return getattr(user, "profile", None)
-
-
-def _masked_account(user) -> str:
-    """Who registered, for someone without a real name in a profile: the account's e-mail
-    or phone, masked like the rest of the personal data on these pages."""
-    if user.email and "@" in user.email:
-        local, domain = user.email.split("@", 1)
-        return f"{local[:1]}***@{domain}"
-    return mask_phone(user.phone) or f"#{user.pk}"
-
-
-def participant_name(registration: Registration) -> str:
-    profile = _profile(registration.user)
-    return (profile.real_name if profile else "") or _masked_account(registration.user)
-
-
-def participant_phone_masked(registration: Registration) -> str:
-    profile = _profile(registration.user)
-    phone = (profile.phone if profile else "") or registration.user.phone
-    return mask_phone(phone) or "-"
-
-
-def participant_id_masked(registration: Registration) -> str:
-    profile = _profile(registration.user)
-    return (profile.id_number_masked if profile else "") or "-"
-
-
-def _scoped_districts(request, kwargs: dict) -> None:
-    ids = staff_district_ids(request.user)
-    if ids is not None:
-        kwargs["queryset"] = District.objects.filter(pk__in=ids)
 
 
 # --- venues --------------------------------------------------------------------------------------
@@ -91,6 +67,7 @@ class VenueAdmin(StaffAdmin):
 
     district_path = "district"
     district_staff_may_change = True
+    own_districts_only = True
     list_display = ["name", "kind", "district", "capacity", "address"]
     list_filter = ["kind", "district"]
     search_fields = ["name", "address"]
@@ -99,11 +76,6 @@ class VenueAdmin(StaffAdmin):
 
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_portal_staff
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "district":
-            _scoped_districts(request, kwargs)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -141,25 +113,20 @@ class EventAdminForm(forms.ModelForm):
         return data
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
-
-
-class EmptyForm(forms.Form):
-    pass
-
-
 @dataclass(frozen=True)
-class Decision:
-    title: Any
-    question: Any
-    form: type[forms.Form]
-    run: Any
-    done: Any
+class _While:
+    """When an event decision is offered: in one of these statuses and, for some, only until
+    the event ends (the service decides in the end)."""
+
     statuses: tuple[str, ...]
-    level: int = messages.SUCCESS
-    help_text: Any = ""
-    upcoming_only: bool = False  # offered only until the event ends
+    upcoming_only: bool = False
+
+    def __call__(self, event: Event) -> bool:
+        return event.status in self.statuses and not (self.upcoming_only and event.ends_at <= timezone.now())
+
+    def ended(self, event: Event) -> bool:
+        """Offered by the status, but the event is over."""
+        return event.status in self.statuses and not self(event)
 
 
 def _announce(event, actor, data):
@@ -173,50 +140,47 @@ def _announce(event, actor, data):
 
 EVENT_DECISIONS = {
     "publish": Decision(
-        gettext_lazy("Publish"),
-        gettext_lazy("Publish this event? It is listed at once and registration opens as planned."),
-        EmptyForm,
-        lambda event, actor, data: services.event_publish(event=event, actor=actor),
-        gettext_lazy("“%(title)s” is published."),
-        (EventStatus.DRAFT, EventStatus.PENDING),
+        title=gettext_lazy("Publish"),
+        question=gettext_lazy("Publish this event? It is listed at once and registration opens as planned."),
+        form=EmptyForm,
+        run=lambda event, actor, data: services.event_publish(event=event, actor=actor),
+        done=gettext_lazy("“%(title)s” is published."),
+        offered=_While((EventStatus.DRAFT, EventStatus.PENDING)),
     ),
     "reject": Decision(
-        gettext_lazy("Reject with reason"),
-        gettext_lazy("Send this event back to the organising employer? They see the reason and may submit it again."),
-        ReasonForm,
-        lambda event, actor, data: services.event_reject(event=event, actor=actor, reason=data["reason"]),
-        gettext_lazy("“%(title)s” was sent back to the organiser."),
-        (EventStatus.PENDING,),
-        messages.WARNING,
+        title=gettext_lazy("Reject with reason"),
+        question=gettext_lazy(
+            "Send this event back to the organising employer? They see the reason and may submit it again."
+        ),
+        form=ReasonForm,
+        run=lambda event, actor, data: services.event_reject(event=event, actor=actor, reason=data["reason"]),
+        done=gettext_lazy("“%(title)s” was sent back to the organiser."),
+        offered=_While((EventStatus.PENDING,)),
+        level=messages.WARNING,
     ),
     "cancel": Decision(
-        gettext_lazy("Cancel the event"),
-        gettext_lazy("Cancel this event? Every registration is cancelled and each participant is told the reason."),
-        ReasonForm,
-        lambda event, actor, data: services.event_cancel(event=event, actor=actor, reason=data["reason"]),
-        gettext_lazy("“%(title)s” is cancelled; the participants are being told."),
-        (EventStatus.PUBLISHED,),
-        messages.WARNING,
-        gettext_lazy("The participants see this reason."),
-        upcoming_only=True,
+        title=gettext_lazy("Cancel the event"),
+        question=gettext_lazy(
+            "Cancel this event? Every registration is cancelled and each participant is told the reason."
+        ),
+        form=ReasonForm,
+        run=lambda event, actor, data: services.event_cancel(event=event, actor=actor, reason=data["reason"]),
+        done=gettext_lazy("“%(title)s” is cancelled; the participants are being told."),
+        offered=_While((EventStatus.PUBLISHED,), upcoming_only=True),
+        level=messages.WARNING,
+        help_text=gettext_lazy("The participants see this reason."),
     ),
     "announce": Decision(
-        gettext_lazy("Announce to subscribers"),
-        gettext_lazy(
+        title=gettext_lazy("Announce to subscribers"),
+        question=gettext_lazy(
             "Announce this event to everyone who follows its district or its kind? Each of them gets a notification."
         ),
-        EmptyForm,
-        _announce,
-        None,  # the service says how many were told
-        (EventStatus.PUBLISHED,),
-        upcoming_only=True,
+        form=EmptyForm,
+        run=_announce,
+        done=None,  # the service says how many were told
+        offered=_While((EventStatus.PUBLISHED,), upcoming_only=True),
     ),
 }
-
-
-def _offered(spec: Decision, event: Event) -> bool:
-    """Whether the change page offers the decision (the service decides in the end)."""
-    return event.status in spec.statuses and not (spec.upcoming_only and event.ends_at <= timezone.now())
 
 
 class RegistrationInline(ReadOnlyStaffInline, admin.TabularInline):
@@ -238,18 +202,21 @@ class RegistrationInline(ReadOnlyStaffInline, admin.TabularInline):
     @admin.display(description=gettext_lazy("participant"))
     def participant(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:events_registration_change", args=[obj.pk]), participant_name(obj)
+            '<a href="{}">{}</a>', reverse("admin:events_registration_change", args=[obj.pk]), person_name(obj.user)
         )
 
     @admin.display(description=gettext_lazy("contact phone"))
     def phone(self, obj):
-        return participant_phone_masked(obj)
+        return person_phone_masked(obj.user)
 
 
 @admin.register(Event)
-class EventAdmin(RefusalMixin, StaffAdmin):
+class EventAdmin(RefusalMixin, DecisionAdminMixin, StaffAdmin):
     district_path = "district"
     district_staff_may_change = True
+    own_districts_only = True
+    decisions = EVENT_DECISIONS
+    decision_template = "admin/events/event/decision.html"
     form = EventAdminForm
     list_display = ["title", "kind", "district", "starts_at", "places", "status", "organiser", "attendance_link"]
     list_filter = ["status", "kind", "district", "requires_approval"]
@@ -303,9 +270,7 @@ class EventAdmin(RefusalMixin, StaffAdmin):
         return [RegistrationInline, AuditInline] if obj is not None else []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "district":
-            _scoped_districts(request, kwargs)
-        elif db_field.name == "venue":
+        if db_field.name == "venue":
             kwargs["queryset"] = scope_to_districts(Venue.objects.select_related("district"), request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -337,7 +302,7 @@ class EventAdmin(RefusalMixin, StaffAdmin):
             else:
                 event = services.event_create(actor=request.user, data={n: form.cleaned_data[n] for n in names})
         except (ValidationError, PermissionDenied) as exc:
-            self._refused(request, _("The event was not saved: %(error)s") % {"error": _error_text(exc)})
+            self._refused(request, _("The event was not saved: %(error)s") % {"error": error_text(exc)})
             return
         upload = form.cleaned_data.get("cover_upload")
         if upload:
@@ -345,7 +310,7 @@ class EventAdmin(RefusalMixin, StaffAdmin):
                 upload.seek(0)
                 services.event_set_cover(event=event, actor=request.user, upload=upload)
             except (ValidationError, PermissionDenied) as exc:
-                self._refused(request, _("The cover picture was not saved: %(error)s") % {"error": _error_text(exc)})
+                self._refused(request, _("The cover picture was not saved: %(error)s") % {"error": error_text(exc)})
         # The service wrote the row: the admin's log entry and its links must point at it.
         for field in event._meta.concrete_fields:
             setattr(obj, field.attname, getattr(event, field.attname))
@@ -362,52 +327,16 @@ class EventAdmin(RefusalMixin, StaffAdmin):
             path(
                 "<int:pk>/registrations.csv", view(self.registrations_csv_view), name="events_event_registrations_csv"
             ),
-            path("<int:pk>/publish/", view(self.publish_view), name="events_event_publish"),
-            path("<int:pk>/reject/", view(self.reject_view), name="events_event_reject"),
-            path("<int:pk>/cancel/", view(self.cancel_view), name="events_event_cancel"),
-            path("<int:pk>/announce/", view(self.announce_view), name="events_event_announce"),
         ] + super().get_urls()
 
-    def _get(self, request, pk) -> Event:
-        if not (request.user.is_active and request.user.is_portal_staff):
-            raise PermissionDenied
-        event = self.get_queryset(request).filter(pk=pk).first()
-        if event is None:  # another district's event answers 404, like a missing one
-            raise Http404
-        return event
+    def decision_values(self, obj):
+        return {"title": obj.title}
 
-    def _back(self, event):
-        return HttpResponseRedirect(reverse("admin:events_event_change", args=[event.pk]))
-
-    def _decide(self, request, pk, decision: str):
-        event = self._get(request, pk)
-        spec = EVENT_DECISIONS[decision]
-        form = spec.form(request.POST if request.method == "POST" else None)
-        if spec.help_text and "reason" in form.fields:
-            form.fields["reason"].help_text = spec.help_text
-        if request.method == "POST" and form.is_valid():
-            try:
-                done = spec.run(event, request.user, form.cleaned_data)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, _error_text(exc), messages.ERROR)
-            else:
-                text = done if spec.done is None else spec.done % {"title": event.title}
-                self.message_user(request, text, spec.level)
-            return self._back(event)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": spec.title,
-            "object": event,
-            "decision": decision,
-            "question": spec.question,
-            "button": spec.title,
-            "form": form,
-            "allowed": _offered(spec, event),
-            "ended": event.status in spec.statuses and not _offered(spec, event),
-            "announcements": self._announcements(event) if decision == "announce" else [],
+    def decision_context(self, request, obj, name):
+        return {
+            "ended": self.decisions[name].offered.ended(obj),
+            "announcements": self._announcements(obj) if name == "announce" else [],
         }
-        return TemplateResponse(request, "admin/events/event/decision.html", context)
 
     @staticmethod
     def _announcements(event):
@@ -423,31 +352,10 @@ class EventAdmin(RefusalMixin, StaffAdmin):
             .order_by("-created_at")
         )
 
-    def publish_view(self, request, pk):
-        return self._decide(request, pk, "publish")
-
-    def reject_view(self, request, pk):
-        return self._decide(request, pk, "reject")
-
-    def cancel_view(self, request, pk):
-        return self._decide(request, pk, "cancel")
-
-    def announce_view(self, request, pk):
-        return self._decide(request, pk, "announce")
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and request.user.is_portal_staff:
-            context["event_buttons"] = [
-                (reverse(f"admin:events_event_{name}", args=[obj.pk]), spec.title)
-                for name, spec in EVENT_DECISIONS.items()
-                if _offered(spec, obj)
-            ]
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
     # --- attendance and figures
 
     def attendance_view(self, request, pk):
-        event = self._get(request, pk)
+        event = self.staff_object(request, pk)
         counts = dict.fromkeys(RegistrationStatus.values, 0)
         for row in Registration.objects.filter(event=event).values("status").annotate(n=Count("pk")).order_by():
             counts[row["status"]] = row["n"]
@@ -457,43 +365,37 @@ class EventAdmin(RefusalMixin, StaffAdmin):
             {
                 "pk": r.pk,
                 "sequence": r.sequence,
-                "name": participant_name(r),
-                "phone": participant_phone_masked(r),
+                "name": person_name(r.user),
+                "phone": person_phone_masked(r.user),
                 "status": r.get_status_display(),
                 "status_code": r.status,
                 "checked_in_at": r.checked_in_at,
             }
             for r in selectors.registrations_for_event(event=event)
         ]
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Attendance: %(title)s") % {"title": event.title},
-            "object": event,
-            "counts": counts,
-            "registered": registered,
-            "expected": counts[RegistrationStatus.CONFIRMED],
-            "attendance_pct": round(100 * counts[RegistrationStatus.ATTENDED] / known) if known else None,
-            "fill_pct": min(100, round(100 * (event.taken or 0) / event.capacity)) if event.capacity else 0,
-            "registrations": registrations,
-            "check_in_url": reverse("events:check_in", args=[event.pk]),
-            "registrations_url": reverse("admin:events_registration_changelist") + f"?event__id__exact={event.pk}",
-        }
+        context = self.page_context(
+            request,
+            _("Attendance: %(title)s") % {"title": event.title},
+            object=event,
+            counts=counts,
+            registered=registered,
+            expected=counts[RegistrationStatus.CONFIRMED],
+            attendance_pct=round(100 * counts[RegistrationStatus.ATTENDED] / known) if known else None,
+            fill_pct=min(100, round(100 * (event.taken or 0) / event.capacity)) if event.capacity else 0,
+            registrations=registrations,
+            check_in_url=reverse("events:check_in", args=[event.pk]),
+            registrations_url=reverse("admin:events_registration_changelist") + f"?event__id__exact={event.pk}",
+        )
         return TemplateResponse(request, "admin/events/event/attendance.html", context)
 
     def registrations_csv_view(self, request, pk):
-        event = self._get(request, pk)
+        event = self.staff_object(request, pk)
         return registrations_csv(request, Registration.objects.filter(event=event))
 
     def statistics_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        this_year = timezone.localdate().year
-        try:
-            year = int(request.GET.get("year") or this_year)
-        except ValueError:
-            year = this_year
-        year = max(2021, min(year, this_year + 1))
+        year, years = statistics_year(request)
         stats = selectors.event_statistics(user=request.user, year=year)
         for rows in (stats["by_kind"], stats["by_district"]):
             peak = max([1] + [r["registered"] for r in rows])
@@ -502,53 +404,28 @@ class EventAdmin(RefusalMixin, StaffAdmin):
                 row["registered_pct"] = round(100 * row["registered"] / peak)
                 row["attended_pct"] = round(100 * row["attended"] / peak)
                 row["hours_pct"] = round(100 * row["hours"] / peak_hours)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Events figures %(year)d") % {"year": year},
-            "stats": stats,
-            "year": year,
-            "years": list(range(this_year + 1, 2020, -1)),
-        }
+        context = self.page_context(
+            request,
+            _("Events figures %(year)d") % {"year": year},
+            stats=stats,
+            year=year,
+            years=years,
+        )
         return TemplateResponse(request, "admin/events/event/statistics.html", context)
 
 
 # --- registrations -------------------------------------------------------------------------------
-
-# A value a spreadsheet would run as a formula: a leading =, @, + or - (unless it is a plain
-# number or a phone number), tab or carriage return.
-
-
-def _cell(value) -> str:
-    return csv_cell("" if value is None else str(value))
-
-
-def _when(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def registrations_csv(request, queryset) -> HttpResponse:
     """Registrations as CSV with masked personal data only (the masked ID number and phone,
     never the plaintext); the export is written to the audit trail."""
     rows = list(queryset.select_related("event__district", "user__profile").order_by("event__starts_at", "sequence"))
-    portal_services.audit_record(
-        actor=request.user,
-        action=AuditAction.EXPORT,
-        target=request.user,
-        detail={
-            "model": "registration",
-            "rows": len(rows),
-            "ids": [r.pk for r in rows[:5000]],
-            "at": timezone.now().isoformat(),
-        },
-    )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="registrations.csv"'
-    response["Cache-Control"] = "no-store"
-    response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(
-        [
+    return masked_csv_response(
+        request,
+        filename="registrations.csv",
+        model="registration",
+        header=[
             _("Event"),
             _("District"),
             _("Starts"),
@@ -559,57 +436,64 @@ def registrations_csv(request, queryset) -> HttpResponse:
             _("Arrival order"),
             _("Registered"),
             _("Checked in at"),
-        ]
-    )
-    for r in rows:
-        writer.writerow(
+        ],
+        rows=[
             [
-                _cell(r.event.title),
-                _cell(r.event.district),
-                _when(r.event.starts_at),
-                _cell(participant_name(r)),
-                _cell(participant_id_masked(r)),
-                _cell(participant_phone_masked(r)),
+                csv_text(r.event.title),
+                csv_text(r.event.district),
+                local_minute(r.event.starts_at),
+                csv_text(person_name(r.user)),
+                csv_text(person_id_masked(r.user)),
+                csv_text(person_phone_masked(r.user)),
                 r.get_status_display(),
                 r.sequence,
-                _when(r.created_at),
-                _when(r.checked_in_at),
+                local_minute(r.created_at),
+                local_minute(r.checked_in_at),
             ]
-        )
-    return response
+            for r in rows
+        ],
+        ids=[r.pk for r in rows],
+    )
+
+
+def _pending(registration: Registration) -> bool:
+    return registration.status == RegistrationStatus.PENDING
 
 
 REGISTRATION_DECISIONS = {
     "approve": Decision(
-        gettext_lazy("Approve"),
-        gettext_lazy(
+        title=gettext_lazy("Approve"),
+        question=gettext_lazy(
             "Approve this registration? The participant gets a place if one is free, else a place on the waiting list, and is told."
         ),
-        EmptyForm,
-        lambda registration, actor, data: services.registration_approve(registration=registration, actor=actor),
-        gettext_lazy("The registration of %(name)s is approved: %(status)s."),
-        (RegistrationStatus.PENDING,),
+        form=EmptyForm,
+        run=lambda registration, actor, data: services.registration_approve(registration=registration, actor=actor),
+        done=gettext_lazy("The registration of %(name)s is approved: %(status)s."),
+        offered=_pending,
     ),
     "reject": Decision(
-        gettext_lazy("Reject with reason"),
-        gettext_lazy("Reject this registration? The participant is told the reason."),
-        ReasonForm,
-        lambda registration, actor, data: services.registration_reject(
+        title=gettext_lazy("Reject with reason"),
+        question=gettext_lazy("Reject this registration? The participant is told the reason."),
+        form=ReasonForm,
+        run=lambda registration, actor, data: services.registration_reject(
             registration=registration, actor=actor, reason=data["reason"]
         ),
-        gettext_lazy("The registration of %(name)s is rejected."),
-        (RegistrationStatus.PENDING,),
-        messages.WARNING,
-        gettext_lazy("The participant sees this reason."),
+        done=gettext_lazy("The registration of %(name)s is rejected."),
+        offered=_pending,
+        level=messages.WARNING,
+        help_text=gettext_lazy("The participant sees this reason."),
     ),
 }
 
 
 @admin.register(Registration)
-class RegistrationAdmin(StaffAdmin):
-    """Registrations are made by participants; staff act on them only through the buttons."""
+class RegistrationAdmin(PersonalDataAdminMixin, ReadOnlyAdminMixin, DecisionAdminMixin, StaffAdmin):
+    """Registrations are made by participants; staff act on them only through the buttons
+    (deleting a registration would free its place silently: it is cancelled instead)."""
 
     district_path = "event__district"
+    decisions = REGISTRATION_DECISIONS
+    decision_template = "admin/events/registration/decision.html"
     list_display = ["participant", "event", "event_starts", "status", "sequence", "created_at", "checked_in_at"]
     list_filter = ["status", ("event", RelatedOnly), "event__kind", ("event__district", RelatedOnly)]
     search_fields = ["user__profile__real_name", "user__email", "user__phone", "event__title", "=check_in_code"]
@@ -635,45 +519,15 @@ class RegistrationAdmin(StaffAdmin):
     inlines = [AuditInline]
     change_form_template = "admin/events/registration/change_form.html"
     actions = ["export_csv", "approve_selected"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The page is read-only for everyone; decisions are the buttons.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting a registration would free its place silently: cancel it instead.
-        return False
-
-    def has_decide_permission(self, request):
-        return request.user.is_active and request.user.is_portal_staff
-
-    def get_object(self, request, object_id, from_field=None):
-        queryset = self.get_queryset(request).select_related("event__district", "user__profile")
-        try:
-            return queryset.get(pk=int(object_id))
-        except (Registration.DoesNotExist, ValueError, TypeError):
-            return None
+    object_select_related = ("event__district", "user__profile")
 
     # --- columns and read-only fields
 
-    @admin.display(description=gettext_lazy("participant"), ordering="user__profile__real_name")
-    def participant(self, obj):
-        return participant_name(obj)
+    participant, id_number, phone = person_columns("user", gettext_lazy("participant"))[1:]
 
     @admin.display(description=gettext_lazy("starts"), ordering="event__starts_at")
     def event_starts(self, obj):
-        return _when(obj.event.starts_at)
-
-    @admin.display(description=gettext_lazy("ID number"))
-    def id_number(self, obj):
-        return participant_id_masked(obj)
-
-    @admin.display(description=gettext_lazy("contact phone"))
-    def phone(self, obj):
-        return participant_phone_masked(obj)
+        return local_minute(obj.event.starts_at)
 
     @admin.display(description=gettext_lazy("place on the waiting list"))
     def waiting_position(self, obj):
@@ -687,23 +541,12 @@ class RegistrationAdmin(StaffAdmin):
         for index, question in enumerate(questions):
             answer = (obj.answers or {}).get(str(index), "")
             lines.append(format_html("{}: {}", question.get("label", index), answer or "-"))
-        if not lines:
-            return "-"
-        return format_html("<br>".join(["{}"] * len(lines)), *lines)
+        return html_lines(lines)
 
     # --- personal data: opening and exporting are recorded
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
-            portal_services.audit_record(
-                actor=request.user,
-                action=AuditAction.PII_VIEW,
-                target=_profile(obj.user) or obj,
-                reason=_("Event registration"),
-                detail={"registration": obj.pk},
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def viewed(self, obj):
+        return person_profile(obj.user) or obj, _("Event registration"), {"registration": obj.pk}
 
     def export_csv(self, request, queryset):
         return registrations_csv(request, queryset)
@@ -712,69 +555,18 @@ class RegistrationAdmin(StaffAdmin):
 
     # --- decisions
 
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("<int:pk>/approve/", view(self.approve_view), name="events_registration_approve"),
-            path("<int:pk>/reject/", view(self.reject_view), name="events_registration_reject"),
-        ] + super().get_urls()
+    def decision_message(self, obj, spec, result):
+        obj.refresh_from_db(fields=["status"])  # approved: confirmed, or on the waiting list
+        return spec.done % {"name": person_name(obj.user), "status": obj.get_status_display()}, spec.level
 
-    def _get(self, request, pk) -> Registration:
-        if not self.has_decide_permission(request):
-            raise PermissionDenied
-        registration = self.get_object(request, pk)
-        if registration is None:  # another district's registration answers 404
-            raise Http404
-        return registration
-
-    def _decide(self, request, pk, decision: str):
-        registration = self._get(request, pk)
-        spec = REGISTRATION_DECISIONS[decision]
-        form = spec.form(request.POST if request.method == "POST" else None)
-        if spec.help_text and "reason" in form.fields:
-            form.fields["reason"].help_text = spec.help_text
-        if request.method == "POST" and form.is_valid():
-            try:
-                spec.run(registration, request.user, form.cleaned_data)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, _error_text(exc), messages.ERROR)
-            else:
-                registration.refresh_from_db(fields=["status"])
-                self.message_user(
-                    request,
-                    spec.done % {"name": participant_name(registration), "status": registration.get_status_display()},
-                    spec.level,
-                )
-            return HttpResponseRedirect(reverse("admin:events_registration_change", args=[registration.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": spec.title,
-            "object": registration,
-            "decision": decision,
-            "question": spec.question,
-            "button": spec.title,
-            "form": form,
-            "allowed": registration.status in spec.statuses,
-            "participant": participant_name(registration),
-            "phone": participant_phone_masked(registration),
-            "answers": self.answer_lines(registration),
+    def decision_context(self, request, obj, name):
+        return {
+            "participant": person_name(obj.user),
+            "phone": person_phone_masked(obj.user),
+            "answers": self.answer_lines(obj),
         }
-        return TemplateResponse(request, "admin/events/registration/decision.html", context)
-
-    def approve_view(self, request, pk):
-        return self._decide(request, pk, "approve")
-
-    def reject_view(self, request, pk):
-        return self._decide(request, pk, "reject")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and self.has_decide_permission(request):
-            context["registration_buttons"] = [
-                (reverse(f"admin:events_registration_{name}", args=[obj.pk]), spec.title)
-                for name, spec in REGISTRATION_DECISIONS.items()
-                if obj.status in spec.statuses
-            ]
         context["attendance_url"] = reverse("admin:events_event_attendance", args=[obj.event_id]) if obj else ""
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -10,9 +10,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -20,16 +20,11 @@ from rest_framework.routers import SimpleRouter
 from events import selectors, services
 from events.constants import EventKind, RegistrationStatus
 from events.models import Event, Registration, Venue
+from portal.api import OwnRowsViewSet, service_refusals
 from portal.models import District
 
 # At most this many answers in one registration (events have at most 10 questions).
 MAX_ANSWERS = 20
-
-
-def _drf(exc):
-    if isinstance(exc, DjangoPermissionDenied):
-        return PermissionDenied(str(exc) or None)
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
 
 
 def _failures(exc: DjangoValidationError) -> list[dict]:
@@ -331,17 +326,13 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(summary="One of my event registrations"),
 )
-class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RegistrationViewSet(OwnRowsViewSet):
     """The signed-in user's event registrations; cancel one, or accept an offered place."""
-
-    lookup_value_converter = "int"
 
     serializer_class = RegistrationSerializer
     filter_backends: list = []
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return Registration.objects.none()
+    def own_rows(self):
         return Registration.objects.filter(user=self.request.user).select_related("event__district", "event__venue")
 
     def list(self, request, *args, **kwargs):
@@ -364,13 +355,11 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         registration = self.get_object()
         body = RegistrationCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with service_refusals():
             services.registration_cancel(
                 registration=registration, actor=request.user, reason=body.validated_data.get("reason", "")
             )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=registration.pk)).data)
+        return self.reread(registration)
 
     @extend_schema(
         summary="Accept an offered place",
@@ -381,11 +370,9 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         registration = self.get_object()
-        try:
+        with service_refusals():
             services.registration_accept_offer(registration=registration, actor=request.user)
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=registration.pk)).data)
+        return self.reread(registration)
 
 
 # Primary keys are integers in the URL (<int:pk>): a malformed id is a 404 before any view

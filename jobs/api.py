@@ -2,8 +2,6 @@
 members of verified organisations. Serializers validate; services write."""
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import include, path
 from django.utils.translation import get_language
@@ -11,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -22,14 +19,9 @@ from jobs.constants import POSITION_FIELDS, SEARCH_CACHE_SECONDS, ApplicationSta
 from jobs.forms import district_choices
 from jobs.models import Interview, JobApplication, Position
 from portal import selectors as portal_selectors
+from portal.api import OwnRowsViewSet, service_refusals
 from portal.constants import EducationLevel, Industry
 from portal.models import District
-
-
-def _drf(exc):
-    if isinstance(exc, DjangoPermissionDenied):
-        return PermissionDenied(str(exc) or None)
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
 
 
 class PositionSerializer(serializers.ModelSerializer):
@@ -202,7 +194,7 @@ class PositionViewSet(viewsets.ReadOnlyModelViewSet):
         position = self.get_object()
         body = ApplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with service_refusals():
             application = services.job_application_submit(
                 position=position,
                 applicant=request.user,
@@ -210,50 +202,38 @@ class PositionViewSet(viewsets.ReadOnlyModelViewSet):
                 cv_upload=body.validated_data.get("cv"),
                 shared_document_ids=body.validated_data.get("shared_documents", []),
             )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
         return Response(JobApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
 
-class MyApplicationViewSet(viewsets.ReadOnlyModelViewSet):
+class MyApplicationViewSet(OwnRowsViewSet):
     """The signed-in graduate's job applications."""
-
-    lookup_value_converter = "int"
 
     serializer_class = JobApplicationSerializer
     filterset_fields = ["status"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return JobApplication.objects.none()
+    def own_rows(self):
         return selectors.applications_of(user=self.request.user)
 
     @extend_schema(request=None, responses={200: JobApplicationSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         application = self.get_object()
-        try:
+        with service_refusals():
             services.job_application_withdraw(application=application, actor=request.user)
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
         application.refresh_from_db()
         return Response(self.get_serializer(application).data)
 
 
-class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, OwnRowsViewSet):
     """Positions of the organisations the signed-in user belongs to."""
-
-    lookup_value_converter = "int"
 
     serializer_class = EmployerPositionSerializer
     filterset_fields = ["status", "kind"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self):
+    def own_rows(self):
         from django.db.models import Count
 
-        if getattr(self, "swagger_fake_view", False):
-            return Position.objects.none()
         return (
             selectors.positions_for_member(user=self.request.user)
             .annotate(applicant_count=Count("applications"))
@@ -267,10 +247,8 @@ class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, 
         org = get_object_or_404(
             portal_selectors.organisations_of_member(user=request.user), pk=data.pop("organisation_id")
         )
-        try:
+        with service_refusals():
             position = services.position_create(organisation=org, actor=request.user, data=data)
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
         position.applicant_count = 0
         return Response(self.get_serializer(position).data, status=status.HTTP_201_CREATED)
 
@@ -280,11 +258,9 @@ class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, 
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("organisation_id", None)
-        try:
+        with service_refusals():
             position = services.position_update(position=position, actor=request.user, data=data)
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=position.pk)).data)
+        return self.reread(position)
 
     @extend_schema(request=None, responses={200: EmployerPositionSerializer})
     @action(detail=True, methods=["post"])
@@ -298,24 +274,18 @@ class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, 
 
     def _act(self, service):
         position = self.get_object()
-        try:
+        with service_refusals():
             service(position=position, actor=self.request.user)
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=position.pk)).data)
+        return self.reread(position)
 
 
-class EmployerApplicationViewSet(viewsets.ReadOnlyModelViewSet):
+class EmployerApplicationViewSet(OwnRowsViewSet):
     """Applications to the positions of the signed-in user's organisations."""
-
-    lookup_value_converter = "int"
 
     serializer_class = EmployerApplicationSerializer
     filterset_fields = ["status", "position"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return JobApplication.objects.none()
+    def own_rows(self):
         return (
             selectors.applications_for_member(user=self.request.user)
             .prefetch_related("interviews")
@@ -329,7 +299,7 @@ class EmployerApplicationViewSet(viewsets.ReadOnlyModelViewSet):
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         to, reason = body.validated_data["to"], body.validated_data.get("reason", "")
-        try:
+        with service_refusals():
             if to == ApplicationStatus.VIEWED:
                 services.job_application_mark_viewed(application=application, actor=request.user)
             elif to == ApplicationStatus.OFFERED:
@@ -338,9 +308,7 @@ class EmployerApplicationViewSet(viewsets.ReadOnlyModelViewSet):
                 services.job_application_hire(application=application, actor=request.user)
             else:
                 services.job_application_reject(application=application, actor=request.user, reason=reason)
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data)
+        return self.reread(application)
 
     @extend_schema(request=InterviewSerializer, responses={201: InterviewSerializer})
     @action(detail=True, methods=["post"])
@@ -348,12 +316,10 @@ class EmployerApplicationViewSet(viewsets.ReadOnlyModelViewSet):
         application = self.get_object()
         body = InterviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with service_refusals():
             interview = services.job_application_invite(
                 application=application, actor=request.user, **body.validated_data
             )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
         return Response(InterviewSerializer(interview).data, status=status.HTTP_201_CREATED)
 
 

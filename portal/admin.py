@@ -4,7 +4,11 @@ rest of the portal; opening or unmasking personal data is audited."""
 
 import csv
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -35,6 +39,7 @@ from portal.models import (
     Parameter,
     User,
 )
+from portal.validators import mask_name, mask_phone
 
 admin.site.site_header = gettext_lazy("Luoyang youth talent portal: staff")
 admin.site.site_title = gettext_lazy("Portal staff")
@@ -72,6 +77,8 @@ class ReadOnlyStaffInline(StaffInline):
         return False
 
 
+# --- CSV exports ---------------------------------------------------------------------------------
+
 # A leading = @ tab or CR, or + - not followed by a plain number, makes a spreadsheet read
 # the cell as a formula (OWASP "CSV injection").
 _FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d*\s()]*$))")
@@ -80,6 +87,156 @@ _FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d*\s()]*$))")
 def csv_cell(text: str) -> str:
     """The cell as text a spreadsheet will not run: formulas get a leading apostrophe."""
     return "'" + text if _FORMULA.match(text) else text
+
+
+def csv_text(value) -> str:
+    """Any value as a safe cell; None is empty."""
+    return csv_cell("" if value is None else str(value))
+
+
+def csv_response(*, filename: str, header: Iterable, rows: Iterable[Iterable]) -> HttpResponse:
+    """A CSV download that Excel opens with Chinese text intact."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
+    writer = csv.writer(response)
+    writer.writerow([str(h) for h in header])
+    writer.writerows(rows)
+    return response
+
+
+def export_audit(request, *, model: str, ids: list[int]) -> None:
+    """Which people's data left the portal, and who took it."""
+    services.audit_record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        target=request.user,
+        detail={"model": model, "rows": len(ids), "ids": ids[:5000], "at": timezone.now().isoformat()},
+    )
+
+
+def masked_csv_response(request, *, filename: str, model: str, header: Iterable, rows: Iterable[Iterable], ids):
+    """A CSV download of people's rows (masked by the caller): the export is audited and the
+    file is not cached."""
+    export_audit(request, model=model, ids=ids)
+    response = csv_response(filename=filename, header=header, rows=rows)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- people on staff pages: masked in lists and exports, in full on a record's own page ----------
+
+
+def person_profile(user) -> ApplicantProfile | None:
+    # Reverse one-to-one: a user without a profile raises RelatedObjectDoesNotExist, an
+    # AttributeError.
+    return getattr(user, "profile", None)
+
+
+def _masked_account(user) -> str:
+    """Who it is, for someone without a real name in a profile: the account's e-mail or
+    phone, masked like the rest of the personal data on these pages."""
+    if user.email and "@" in user.email:
+        local, domain = user.email.split("@", 1)
+        return f"{local[:1]}***@{domain}"
+    return mask_phone(user.phone) or f"#{user.pk}"
+
+
+def person_masked(user) -> str:
+    """张** for lists and exports: the family name only."""
+    profile = person_profile(user)
+    return (mask_name(profile.real_name) if profile else "") or _masked_account(user)
+
+
+def person_name(user) -> str:
+    """The full name, for a record's own page (opening it is audited)."""
+    profile = person_profile(user)
+    return (profile.real_name if profile else "") or _masked_account(user)
+
+
+def person_id_masked(user) -> str:
+    profile = person_profile(user)
+    return (profile.id_number_masked if profile else "") or "-"
+
+
+def person_phone_masked(user) -> str:
+    profile = person_profile(user)
+    return mask_phone((profile.phone if profile else "") or user.phone) or "-"
+
+
+def person_columns(path: str, label) -> tuple:
+    """The admin columns of the person at ``path`` ("applicant", "tenant"), to unpack in the
+    class body: the name masked (lists and exports), the name in full, the ID number masked
+    and the phone masked (a record's own page, whose opening is audited)."""
+
+    def person(obj):
+        for name in path.split("__"):
+            obj = getattr(obj, name)
+        return obj
+
+    by_name = f"{path}__profile__real_name"
+
+    @admin.display(description=label, ordering=by_name)
+    def masked(self, obj):
+        return person_masked(person(obj))
+
+    @admin.display(description=label, ordering=by_name)
+    def full_name(self, obj):
+        return person_name(person(obj))
+
+    @admin.display(description=gettext_lazy("ID number"))
+    def id_number(self, obj):
+        return person_id_masked(person(obj))
+
+    @admin.display(description=gettext_lazy("contact phone"))
+    def phone(self, obj):
+        return person_phone_masked(person(obj))
+
+    return masked, full_name, id_number, phone
+
+
+# --- small helpers of staff pages ----------------------------------------------------------------
+
+
+def error_text(exc: Exception) -> str:
+    """A service's refusal (ValidationError or PermissionDenied) as one message line."""
+    return " ".join(getattr(exc, "messages", None) or [str(exc)]).strip() or _("You may not take this decision.")
+
+
+def statistics_year(request) -> tuple[int, list[int]]:
+    """The year a figures page shows (``?year=``, this one by default, 2021 to next year) and
+    the years it offers, latest first."""
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year") or this_year)
+    except ValueError:
+        year = this_year
+    return max(2021, min(year, this_year + 1)), list(range(this_year + 1, 2020, -1))
+
+
+def local_minute(value) -> str:
+    """A moment in local time to the minute, empty for none."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def html_lines(items) -> str:
+    """Items one per line; "-" for none."""
+    items = list(items)
+    return format_html("<br>".join(["{}"] * len(items)), *items) if items else "-"
+
+
+def criteria_lines(eligibility: dict | None) -> str:
+    """The eligibility check stored with a booking or an application, ✓/✗ per criterion."""
+    criteria = (eligibility or {}).get("criteria") or []
+    return html_lines(format_html("{} {}", "✓" if c.get("passed") else "✗", c.get("message", "")) for c in criteria)
+
+
+def document_link(document: Document) -> str:
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}</a>',
+        reverse("portal:document_download", args=[document.pk]),
+        document.get_kind_display(),
+    )
 
 
 class AuditInline(ReadOnlyStaffInline, GenericTabularInline):
@@ -142,12 +299,206 @@ class RefusalMixin:
         return super().log_addition(request, obj, message)
 
 
+# --- decisions: buttons on the change page that lead to a confirmation page ----------------------
+
+
+class EmptyForm(forms.Form):
+    """A decision that needs nothing but the button."""
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    title: Any  # the button and the confirmation page's title
+    form: type[forms.Form]
+    # run(obj, actor, cleaned_data) calls the service; it may return the message to show as
+    # text or as (text, level), else ``done`` is shown, formatted with ``decision_values``.
+    run: Callable[[Any, User, dict], Any]
+    done: Any
+    offered: Callable[[Any], bool]  # whether the change page shows the button
+    question: Any = ""
+    level: int = messages.SUCCESS
+    help_text: Any = ""  # shown under the reason field
+    # Where to go after the decision, from (obj, result); ``decision_back_url`` by default.
+    next_url: Callable[[Any, Any], str] | None = None
+
+
+class DecisionAdminMixin:
+    """Decisions for a ``StaffAdmin``: each gets a URL ``<pk>/<name>/`` named
+    ``<app>_<model>_<name>``. The object comes through the admin's own queryset (another
+    district's object answers 404); GET shows what is decided and asks, POST calls the
+    service, and a refusal is an error message. The change page gets the offered decisions
+    as ``decision_buttons``."""
+
+    decisions: dict[str, Decision] = {}
+    decision_template: str = ""
+
+    def _url_name(self, name: str) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{name}"
+
+    def object_change_url(self, obj) -> str:
+        return reverse(f"admin:{self._url_name('change')}", args=[obj.pk])
+
+    def decision_urls(self):
+        view = self.admin_site.admin_view
+
+        def make(name):
+            def decide(request, pk):
+                return self.decide(request, pk, name)
+
+            decide.__name__ = f"{name}_view"
+            return decide
+
+        return [
+            path(f"<int:pk>/{name.replace('_', '-')}/", view(make(name)), name=self._url_name(name))
+            for name in self.decisions
+        ]
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_portal_staff
+
+    def staff_object(self, request, pk):
+        """The object of a decision or of another page of its own, for staff who decide."""
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, str(pk))
+        if obj is None:  # another district's object answers 404, like a missing one
+            raise Http404
+        return obj
+
+    def decision_values(self, obj) -> dict:
+        """What ``Decision.done`` is formatted with."""
+        return {"name": str(obj)}
+
+    def decision_message(self, obj, spec: Decision, result) -> tuple[Any, int]:
+        if isinstance(result, tuple):
+            return result
+        if isinstance(result, str):
+            return result, spec.level
+        return spec.done % self.decision_values(obj), spec.level
+
+    def decision_back_url(self, request, obj) -> str:
+        return self.object_change_url(obj)
+
+    def decision_context(self, request, obj, name: str) -> dict:
+        """What the confirmation page shows beyond the question and the form."""
+        return {}
+
+    def decision_page(self, request, obj, name: str, form, extra: dict | None = None):
+        """The confirmation page; ``extra`` overrides what ``decision_context`` gives."""
+        spec = self.decisions[name]
+        details = {
+            "object": obj,
+            "decision": name,
+            "change_url": self.object_change_url(obj),
+            "question": spec.question,
+            "button": spec.title,
+            "form": form,
+            "allowed": spec.offered(obj),
+            **self.decision_context(request, obj, name),
+            **(extra or {}),
+        }
+        return TemplateResponse(request, self.decision_template, self.page_context(request, spec.title, **details))
+
+    def decide(self, request, pk, name: str):
+        obj = self.staff_object(request, pk)
+        spec = self.decisions[name]
+        form = spec.form(request.POST if request.method == "POST" else None)
+        if spec.help_text and "reason" in form.fields:
+            form.fields["reason"].help_text = spec.help_text
+        if request.method != "POST" or not form.is_valid():
+            return self.decision_page(request, obj, name, form)
+        try:
+            result = spec.run(obj, request.user, form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(self.decision_back_url(request, obj))
+        self.message_user(request, *self.decision_message(obj, spec, result))
+        return HttpResponseRedirect(
+            spec.next_url(obj, result) if spec.next_url else self.decision_back_url(request, obj)
+        )
+
+    def get_urls(self):
+        return self.decision_urls() + super().get_urls()
+
+    def decision_buttons(self, request, obj) -> list[tuple[str, Any]]:
+        if obj is None or not self.has_decide_permission(request):
+            return []
+        return [
+            (reverse(f"admin:{self._url_name(name)}", args=[obj.pk]), spec.title)
+            for name, spec in self.decisions.items()
+            if spec.offered(obj)
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["decision_buttons"] = self.decision_buttons(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class PersonalDataAdminMixin:
+    """Opening a record's page that shows a person's data in full writes an audit entry,
+    on the person's profile where there is one."""
+
+    def viewed(self, obj) -> tuple[Any, str, dict]:
+        """(target, reason, detail) of the audit entry for opening ``obj``."""
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            target, reason, detail = self.viewed(obj)
+            services.audit_record(
+                actor=request.user, action=AuditAction.PII_VIEW, target=target, reason=reason, detail=detail
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class CityStaffRecordsMixin:
+    """Records only city staff read (the audit trail, who waits for a bed); nobody adds or
+    changes them here."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_city_staff
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ReadOnlyAdminMixin:
+    """Records that people and the services make (bookings, applications, offers, leases):
+    staff read them and act through the decision buttons; nobody adds, edits or deletes
+    them here (deleting one would silently free what it holds)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class StaffAdmin(admin.ModelAdmin):
     """Base for every portal admin: staff only, scoped to their districts through
     ``district_path``; district staff read, city staff also edit reference data."""
 
     district_path: str | None = "district"
     district_staff_may_change = False
+    # The ``district`` field of the form offers district staff only their own districts.
+    own_districts_only = False
+    # What the change page (and the decision pages) read with the object, beyond the list.
+    object_select_related: tuple[str, ...] = ()
+    object_prefetch_related: tuple[str, ...] = ()
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -155,10 +506,31 @@ class StaffAdmin(admin.ModelAdmin):
             return qs
         return selectors.scope_to_districts(qs, request.user, self.district_path)
 
+    def get_object(self, request, object_id, from_field=None):
+        if not (self.object_select_related or self.object_prefetch_related):
+            return super().get_object(request, object_id, from_field)
+        queryset = (
+            self.get_queryset(request)
+            .select_related(*self.object_select_related)
+            .prefetch_related(*self.object_prefetch_related)
+        )
+        try:
+            return queryset.get(pk=int(object_id))
+        except (self.model.DoesNotExist, ValueError, TypeError):
+            return None
+
+    def page_context(self, request, title, **extra) -> dict:
+        """The context of a page of this admin's own beyond Django's (a confirmation, figures)."""
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
+
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_portal_staff
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if self.own_districts_only and db_field.name == "district":
+            ids = selectors.staff_district_ids(request.user)
+            if ids is not None:
+                kwargs["queryset"] = District.objects.filter(pk__in=ids)
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -178,14 +550,11 @@ class StaffAdmin(admin.ModelAdmin):
 
     def export_csv(self, request, queryset):
         fields = self.csv_fields
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.model._meta.model_name}.csv"'
-        response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
-        writer = csv.writer(response)
-        writer.writerow([self._csv_header(f) for f in fields])
-        for obj in queryset:
-            writer.writerow([self._csv_value(obj, f) for f in fields])
-        return response
+        return csv_response(
+            filename=f"{self.model._meta.model_name}.csv",
+            header=[self._csv_header(f) for f in fields],
+            rows=([self._csv_value(obj, f) for f in fields] for obj in queryset),
+        )
 
     export_csv.short_description = gettext_lazy("Export selected rows as CSV")
 
@@ -249,14 +618,7 @@ class OrganisationAdmin(StaffAdmin):
 
     @admin.display(description=gettext_lazy("Documents"))
     def documents_links(self, obj):
-        links = [
-            format_html(
-                '<a href="{}" target="_blank" rel="noopener">{}</a>',
-                reverse("portal:document_download", args=[d.pk]),
-                d.get_kind_display(),
-            )
-            for d in obj.documents.all()
-        ]
+        links = [document_link(d) for d in obj.documents.all()]
         return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
 
     def get_urls(self):
@@ -283,13 +645,7 @@ class OrganisationAdmin(StaffAdmin):
             else:
                 self.message_user(request, _("%(name)s has been verified.") % {"name": obj.name}, messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:portal_organisation_change", args=[obj.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "object": obj,
-            "title": _("Verify organisation"),
-            "decision": "verify",
-        }
+        context = self.page_context(request, _("Verify organisation"), object=obj, decision="verify")
         return TemplateResponse(request, "admin/portal/organisation/decision.html", context)
 
     def reject_view(self, request, pk):
@@ -303,14 +659,7 @@ class OrganisationAdmin(StaffAdmin):
             else:
                 self.message_user(request, _("%(name)s has been rejected.") % {"name": obj.name}, messages.WARNING)
             return HttpResponseRedirect(reverse("admin:portal_organisation_change", args=[obj.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "object": obj,
-            "title": _("Reject organisation"),
-            "decision": "reject",
-            "form": form,
-        }
+        context = self.page_context(request, _("Reject organisation"), object=obj, decision="reject", form=form)
         return TemplateResponse(request, "admin/portal/organisation/decision.html", context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -378,14 +727,7 @@ class ApplicantProfileAdmin(StaffAdmin):
 
     @admin.display(description=gettext_lazy("Documents"))
     def documents_links(self, obj):
-        links = [
-            format_html(
-                '<a href="{}" target="_blank" rel="noopener">{}</a>',
-                reverse("portal:document_download", args=[d.pk]),
-                d.get_kind_display(),
-            )
-            for d in Document.objects.filter(owner_id=obj.user_id, organisation__isnull=True)
-        ]
+        links = [document_link(d) for d in Document.objects.filter(owner_id=obj.user_id, organisation__isnull=True)]
         return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -410,26 +752,13 @@ class ApplicantProfileAdmin(StaffAdmin):
         number = services.profile_unmask_id_number(
             profile=obj, actor=request.user, reason=request.POST.get("reason", "")
         )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "object": obj,
-            "number": number,
-            "title": _("Full ID number"),
-        }
+        context = self.page_context(request, _("Full ID number"), object=obj, number=number)
         response = render(request, "admin/portal/applicantprofile/unmasked.html", context)
         response["Cache-Control"] = "no-store"
         return response
 
     def export_csv(self, request, queryset):
-        # Which people's data left the portal, and who took it.
-        ids = list(queryset.values_list("pk", flat=True))
-        services.audit_record(
-            actor=request.user,
-            action=AuditAction.EXPORT,
-            target=request.user,
-            detail={"model": "applicantprofile", "rows": len(ids), "ids": ids[:5000], "at": timezone.now().isoformat()},
-        )
+        export_audit(request, model="applicantprofile", ids=list(queryset.values_list("pk", flat=True)))
         return super().export_csv(request, queryset)
 
     export_csv.short_description = StaffAdmin.export_csv.short_description
@@ -495,21 +824,12 @@ class DocumentAdmin(StaffAdmin):
         return False  # created only by the person: an upload, a consent
 
 
-class DeliveryInline(StaffInline, admin.TabularInline):
+class DeliveryInline(ReadOnlyStaffInline, admin.TabularInline):
     model = Delivery
     extra = 0
     can_delete = False
     fields = ["channel", "status", "attempts", "last_error", "sent_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
@@ -534,7 +854,7 @@ class NotificationAdmin(StaffAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(StaffAdmin):
+class AuditEntryAdmin(CityStaffRecordsMixin, StaffAdmin):
     district_path = None
     list_display = ["created_at", "actor", "action", "content_type", "object_id", "from_status", "to_status"]
     list_filter = ["action", "content_type"]
@@ -553,18 +873,6 @@ class AuditEntryAdmin(StaffAdmin):
         "detail",
     ]
     csv_fields = ["created_at", "actor", "action", "object_id", "from_status", "to_status", "reason"]
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_city_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_city_staff
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Consent)

@@ -1,12 +1,16 @@
 """API of the portal core under /api/v1/: the signed-in user's profile, notifications and
 organisations. Serializers validate; services write."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import RetrieveUpdateAPIView
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -15,9 +19,47 @@ from portal import selectors, services
 from portal.models import ApplicantProfile, District, Notification, Organisation
 from portal.validators import validate_credit_code, validate_id_number
 
+# --- what every app's API shares -----------------------------------------------------------------
 
-def _drf_error(exc: DjangoValidationError) -> ValidationError:
+
+def drf_error(exc: DjangoValidationError | DjangoPermissionDenied) -> ValidationError | PermissionDenied:
+    """A service's refusal as the API's answer: a PermissionDenied is a 403 with its reason,
+    a ValidationError a 400 with the messages per field (``non_field_errors`` without one)."""
+    if isinstance(exc, DjangoPermissionDenied):
+        return PermissionDenied(str(exc) or None)
     return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+
+
+@contextmanager
+def service_refusals() -> Iterator[None]:
+    """Run a service; its refusal (ValidationError, PermissionDenied) answers as ``drf_error``."""
+    try:
+        yield
+    except (DjangoValidationError, DjangoPermissionDenied) as exc:
+        raise drf_error(exc) from exc
+
+
+class OwnRowsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's own rows (``own_rows``), listed and one by one; subclasses add
+    what one may do with them. Ids in the URL are integers; schema generation, which has no
+    user, gets no rows."""
+
+    lookup_value_converter = "int"
+
+    def own_rows(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return self.serializer_class.Meta.model.objects.none()
+        return self.own_rows()
+
+    def reread(self, obj, status: int | None = None) -> Response:
+        """The row as a service left it, read like the list reads it, as the answer."""
+        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data, status=status)
+
+
+# --- the portal's own endpoints ------------------------------------------------------------------
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -78,7 +120,7 @@ class MeView(RetrieveUpdateAPIView):
         try:
             serializer.instance = services.profile_update(user=self.request.user, data=data, id_number=id_number)
         except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+            raise drf_error(exc) from exc
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -171,7 +213,7 @@ class OrganisationViewSet(
         try:
             org = services.organisation_register(user=request.user, data=serializer.validated_data)
         except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+            raise drf_error(exc) from exc
         return Response(self.get_serializer(org).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,3 +1,4 @@
-"""Staff admin of youth stations and of housing projects, rounds and leases."""
+"""Staff admin of youth stations and of housing: projects and units, allocation rounds,
+applications and offers, leases."""
 
-from apartments.admin import housing, stations  # noqa: F401
+from apartments.admin import applications, leases, projects, rounds, stations  # noqa: F401

@@ -8,15 +8,12 @@ answers); a refusal is a message on the page, never an error page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,27 +23,29 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apartments import selectors, services
+from apartments.admin.common import RelatedOnly, StaffRunsInline, portal_staff
 from apartments.constants import StayStatus
 from apartments.models import BedAlert, FollowUp, Station, StationClosure, Stay
 from portal import services as portal_services
-from portal.admin import AuditInline, ReadOnlyStaffInline, RefusalMixin, StaffAdmin, StaffInline
-from portal.constants import AuditAction
-from portal.models import District
-from portal.permissions import staff_district_ids
+from portal.admin import (
+    AuditInline,
+    CityStaffRecordsMixin,
+    Decision,
+    DecisionAdminMixin,
+    EmptyForm,
+    PersonalDataAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyStaffInline,
+    RefusalMixin,
+    StaffAdmin,
+    criteria_lines,
+    error_text,
+    html_lines,
+    person_id_masked,
+    person_profile,
+    statistics_year,
+)
 from portal.services.documents import image_reencode, sniff_content_type
-
-RelatedOnly = admin.RelatedOnlyFieldListFilter
-
-
-def _error_text(exc: Exception) -> str:
-    return " ".join(getattr(exc, "messages", None) or [str(exc)]).strip() or _("You may not take this decision.")
-
-
-def _profile(user):
-    # Reverse one-to-one: a graduate without a profile raises RelatedObjectDoesNotExist,
-    # an AttributeError.
-    return getattr(user, "profile", None)
-
 
 # --- stations ------------------------------------------------------------------------------------
 
@@ -96,7 +95,7 @@ class ClosureFormSet(forms.BaseInlineFormSet):
                 form.add_error("date", _("To close another night, add a new row and delete this one."))
 
 
-class StationClosureInline(StaffInline, admin.TabularInline):
+class StationClosureInline(StaffRunsInline, admin.TabularInline):
     """Upcoming closed nights. New ones go through ``station_close_nights``, which refuses a
     night with guests booked; reopening a night (deleting the row) is always safe."""
 
@@ -109,21 +108,12 @@ class StationClosureInline(StaffInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(date__gte=timezone.localdate())
 
-    # District staff run the stations of their districts, closures included.
-    def has_add_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_portal_staff
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_portal_staff
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_portal_staff
-
 
 @admin.register(Station)
 class StationAdmin(RefusalMixin, StaffAdmin):
     district_path = "district"
     district_staff_may_change = True
+    own_districts_only = True
     form = StationAdminForm
     list_display = ["name", "district", "kind", "beds", "active", "contact_name", "contact_phone", "created_at"]
     list_filter = ["active", "kind", "district"]
@@ -142,14 +132,7 @@ class StationAdmin(RefusalMixin, StaffAdmin):
     csv_fields = ["name", "district__name", "kind", "address", "beds", "active", "contact_name", "contact_phone"]
 
     def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_portal_staff
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "district":
-            ids = staff_district_ids(request.user)
-            if ids is not None:
-                kwargs["queryset"] = District.objects.filter(pk__in=ids)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return portal_staff(request)
 
     def save_model(self, request, obj, form, change):
         if not (change and "beds" in form.changed_data):
@@ -163,7 +146,7 @@ class StationAdmin(RefusalMixin, StaffAdmin):
         try:
             services.station_set_beds(station=obj, actor=request.user, beds=beds)
         except (ValidationError, PermissionDenied) as exc:
-            self._refused(request, _("The number of beds was not changed: %(error)s") % {"error": _error_text(exc)})
+            self._refused(request, _("The number of beds was not changed: %(error)s") % {"error": error_text(exc)})
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not StationClosure:
@@ -185,7 +168,7 @@ class StationAdmin(RefusalMixin, StaffAdmin):
                 self._refused(
                     request,
                     _("The night of %(date)s was not closed: %(error)s")
-                    % {"date": closure.date.isoformat(), "error": _error_text(exc)},
+                    % {"date": closure.date.isoformat(), "error": error_text(exc)},
                 )
 
 
@@ -215,54 +198,45 @@ class NoShowForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=200)
 
 
-class EmptyForm(forms.Form):
-    pass
-
-
 def _mark_no_show(*, stay: Stay, actor, reason: str = ""):
     return services.stay_mark_no_show(stay=stay, actor=actor, reason=reason or _("Marked by staff"))
 
 
-@dataclass(frozen=True)
-class Decision:
-    title: Any
-    button: Any
-    form: type[forms.Form]
-    run: Any
-    done: Any
-    level: int = messages.SUCCESS
+def _booked(stay: Stay) -> bool:
+    return stay.status == StayStatus.BOOKED
 
 
+# The question of each decision is in the template, with the guest's details.
 DECISIONS = {
     "check_in": Decision(
-        gettext_lazy("Check in"),
-        gettext_lazy("Check in"),
-        CheckInForm,
-        lambda stay, actor, data: services.stay_check_in(stay=stay, actor=actor),
-        gettext_lazy("%(guest)s is checked in at %(station)s."),
+        title=gettext_lazy("Check in"),
+        form=CheckInForm,
+        run=lambda stay, actor, data: services.stay_check_in(stay=stay, actor=actor),
+        done=gettext_lazy("%(guest)s is checked in at %(station)s."),
+        offered=_booked,
     ),
     "check_out": Decision(
-        gettext_lazy("Check out"),
-        gettext_lazy("Check out"),
-        EmptyForm,
-        lambda stay, actor, data: services.stay_check_out(stay=stay, actor=actor),
-        gettext_lazy("%(guest)s is checked out of %(station)s; the follow-up visits are scheduled."),
+        title=gettext_lazy("Check out"),
+        form=EmptyForm,
+        run=lambda stay, actor, data: services.stay_check_out(stay=stay, actor=actor),
+        done=gettext_lazy("%(guest)s is checked out of %(station)s; the follow-up visits are scheduled."),
+        offered=lambda stay: stay.status == StayStatus.CHECKED_IN,
     ),
     "no_show": Decision(
-        gettext_lazy("Mark as no-show"),
-        gettext_lazy("Mark as no-show"),
-        NoShowForm,
-        lambda stay, actor, data: _mark_no_show(stay=stay, actor=actor, reason=data.get("reason", "")),
-        gettext_lazy("%(guest)s is marked as a no-show; the remaining nights are free."),
-        messages.WARNING,
+        title=gettext_lazy("Mark as no-show"),
+        form=NoShowForm,
+        run=lambda stay, actor, data: _mark_no_show(stay=stay, actor=actor, reason=data.get("reason", "")),
+        done=gettext_lazy("%(guest)s is marked as a no-show; the remaining nights are free."),
+        offered=lambda stay: _booked(stay) and stay.check_in <= timezone.localdate(),
+        level=messages.WARNING,
     ),
     "cancel": Decision(
-        gettext_lazy("Cancel the booking"),
-        gettext_lazy("Cancel the booking"),
-        CancelForm,
-        lambda stay, actor, data: services.stay_cancel(stay=stay, actor=actor, reason=data["reason"]),
-        gettext_lazy("The booking of %(guest)s is cancelled; the nights are free."),
-        messages.WARNING,
+        title=gettext_lazy("Cancel the booking"),
+        form=CancelForm,
+        run=lambda stay, actor, data: services.stay_cancel(stay=stay, actor=actor, reason=data["reason"]),
+        done=gettext_lazy("The booking of %(guest)s is cancelled; the nights are free."),
+        offered=_booked,
+        level=messages.WARNING,
     ),
 }
 
@@ -277,10 +251,13 @@ class FollowUpInline(ReadOnlyStaffInline, admin.TabularInline):
 
 
 @admin.register(Stay)
-class StayAdmin(StaffAdmin):
-    """Stays are booked by graduates; staff act on them only through the buttons."""
+class StayAdmin(ReadOnlyAdminMixin, DecisionAdminMixin, StaffAdmin):
+    """Stays are booked by graduates; staff act on them only through the buttons (deleting a
+    stay would leave its beds taken: it is cancelled instead)."""
 
     district_path = "station__district"
+    decisions = DECISIONS
+    decision_template = "admin/apartments/stay/decision.html"
     list_display = ["guest", "station", "check_in", "nights", "departure", "status"]
     list_filter = ["status", ("station__district", RelatedOnly), ("station", RelatedOnly), "check_in"]
     search_fields = ["applicant__profile__real_name", "applicant__email", "applicant__phone", "station__name"]
@@ -318,45 +295,27 @@ class StayAdmin(StaffAdmin):
         "status",
         "created_at",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The page is read-only for everyone; decisions are the buttons.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting a stay would leave its beds taken: cancel it instead.
-        return False
-
-    def get_object(self, request, object_id, from_field=None):
-        queryset = self.get_queryset(request).select_related(
-            "station__district",
-            "applicant__profile",
-            "interview__application__position__organisation",
-            "invitation_document",
-        )
-        try:
-            return queryset.get(pk=int(object_id))
-        except (Stay.DoesNotExist, ValueError, TypeError):
-            return None
+    object_select_related = (
+        "station__district",
+        "applicant__profile",
+        "interview__application__position__organisation",
+        "invitation_document",
+    )
 
     # --- columns and read-only fields
 
     @admin.display(description=gettext_lazy("guest"), ordering="applicant__profile__real_name")
     def guest(self, obj):
-        profile = _profile(obj.applicant)
+        profile = person_profile(obj.applicant)
         return str(profile) if profile else str(obj.applicant)
 
     @admin.display(description=gettext_lazy("ID number"))
     def guest_id_number(self, obj):
-        profile = _profile(obj.applicant)
-        return (profile.id_number_masked if profile else "") or "-"
+        return person_id_masked(obj.applicant)
 
     @admin.display(description=gettext_lazy("contact phone"))
     def guest_phone(self, obj):
-        profile = _profile(obj.applicant)
+        profile = person_profile(obj.applicant)
         return (profile.masked_phone if profile and profile.phone else "") or "-"
 
     @admin.display(description=gettext_lazy("check-out date"))
@@ -369,11 +328,7 @@ class StayAdmin(StaffAdmin):
 
     @admin.display(description=gettext_lazy("eligibility when booked"))
     def eligibility_lines(self, obj):
-        criteria = (obj.eligibility or {}).get("criteria") or []
-        if not criteria:
-            return "-"
-        lines = [format_html("{} {}", "✓" if c.get("passed") else "✗", c.get("message", "")) for c in criteria]
-        return format_html("<br>".join(["{}"] * len(lines)), *lines)
+        return criteria_lines(obj.eligibility)
 
     # --- decisions
 
@@ -382,86 +337,37 @@ class StayAdmin(StaffAdmin):
         return [
             path("today/", view(self.today_view), name="apartments_stay_today"),
             path("statistics/", view(self.statistics_view), name="apartments_stay_statistics"),
-            path("<int:pk>/check-in/", view(self.check_in_view), name="apartments_stay_check_in"),
-            path("<int:pk>/check-out/", view(self.check_out_view), name="apartments_stay_check_out"),
-            path("<int:pk>/no-show/", view(self.no_show_view), name="apartments_stay_no_show"),
-            path("<int:pk>/cancel/", view(self.cancel_view), name="apartments_stay_cancel"),
             path("<int:pk>/unmask/", view(self.unmask_view), name="apartments_stay_unmask"),
         ] + super().get_urls()
 
-    def _get(self, request, pk) -> Stay:
-        if not (request.user.is_active and request.user.is_portal_staff):
-            raise PermissionDenied
-        stay = self.get_object(request, pk)
-        if stay is None:  # another district's stay answers 404, like a missing one
-            raise Http404
-        return stay
-
-    def _back(self, request, stay):
+    def decision_back_url(self, request, obj):
         if request.POST.get("next") == "today" or request.GET.get("next") == "today":
-            return HttpResponseRedirect(reverse("admin:apartments_stay_today"))
-        return HttpResponseRedirect(reverse("admin:apartments_stay_change", args=[stay.pk]))
+            return reverse("admin:apartments_stay_today")
+        return super().decision_back_url(request, obj)
 
-    def _decision_page(self, request, stay, decision: str, form, number: str | None = None):
-        spec = DECISIONS[decision]
-        profile = _profile(stay.applicant)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": spec.title,
-            "object": stay,
-            "stay": stay,
-            "decision": decision,
-            "button": spec.button,
-            "form": form,
+    def decision_values(self, obj):
+        return {"guest": self.guest(obj), "station": obj.station.name}
+
+    def decision_context(self, request, obj, name):
+        profile = person_profile(obj.applicant)
+        return {
+            "stay": obj,
             "profile": profile,
-            "guest": self.guest(stay),
-            "evidence": _evidence(stay),
-            "can_unmask": decision == "check_in" and profile is not None and profile.has_id_number,
-            "number": number,
+            "guest": self.guest(obj),
+            "evidence": _evidence(obj),
+            "can_unmask": name == "check_in" and profile is not None and profile.has_id_number,
+            "number": None,
             "next": request.POST.get("next") or request.GET.get("next") or "",
         }
-        response = TemplateResponse(request, "admin/apartments/stay/decision.html", context)
-        if number:
-            response["Cache-Control"] = "no-store"
-        return response
-
-    def _decide(self, request, pk, decision: str):
-        stay = self._get(request, pk)
-        spec = DECISIONS[decision]
-        form = spec.form(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                spec.run(stay, request.user, form.cleaned_data)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, _error_text(exc), messages.ERROR)
-            else:
-                self.message_user(
-                    request, spec.done % {"guest": self.guest(stay), "station": stay.station.name}, spec.level
-                )
-            return self._back(request, stay)
-        return self._decision_page(request, stay, decision, form)
-
-    def check_in_view(self, request, pk):
-        return self._decide(request, pk, "check_in")
-
-    def check_out_view(self, request, pk):
-        return self._decide(request, pk, "check_out")
-
-    def no_show_view(self, request, pk):
-        return self._decide(request, pk, "no_show")
-
-    def cancel_view(self, request, pk):
-        return self._decide(request, pk, "cancel")
 
     def unmask_view(self, request, pk):
         """The full ID number on the check-in page, for comparing with the card: written
         to the audit trail of the guest's profile by the portal service."""
-        stay = self._get(request, pk)
+        stay = self.staff_object(request, pk)
         check_in_url = reverse("admin:apartments_stay_check_in", args=[stay.pk])
         if request.method != "POST":
             return HttpResponseRedirect(check_in_url)
-        profile = _profile(stay.applicant)
+        profile = person_profile(stay.applicant)
         if profile is None or not profile.has_id_number:
             self.message_user(request, _("The guest has not entered an ID number in their profile."), messages.WARNING)
             return HttpResponseRedirect(check_in_url)
@@ -470,25 +376,12 @@ class StayAdmin(StaffAdmin):
                 profile=profile, actor=request.user, reason=_("Check-in of station stay %(pk)s") % {"pk": stay.pk}
             )
         except PermissionDenied as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
+            self.message_user(request, error_text(exc), messages.ERROR)
             return HttpResponseRedirect(check_in_url)
-        return self._decision_page(request, stay, "check_in", CheckInForm(), number=number)
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and request.user.is_portal_staff:
-            today = timezone.localdate()
-            booked = obj.status == StayStatus.BOOKED
-            context["stay_buttons"] = [
-                (name, DECISIONS[name].button)
-                for name, show in (
-                    ("check_in", booked),
-                    ("check_out", obj.status == StayStatus.CHECKED_IN),
-                    ("no_show", booked and obj.check_in <= today),
-                    ("cancel", booked),
-                )
-                if show
-            ]
-        return super().render_change_form(request, context, add, change, form_url, obj)
+        response = self.decision_page(request, stay, "check_in", CheckInForm(), extra={"number": number})
+        if number:
+            response["Cache-Control"] = "no-store"
+        return response
 
     # --- today's board and the figures
 
@@ -497,23 +390,17 @@ class StayAdmin(StaffAdmin):
             raise PermissionDenied
         today = timezone.localdate()
         board = selectors.staff_day_board(user=request.user, today=today)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Today at the youth stations, %(date)s") % {"date": today.isoformat()},
+        context = self.page_context(
+            request,
+            _("Today at the youth stations, %(date)s") % {"date": today.isoformat()},
             **board,
-        }
+        )
         return TemplateResponse(request, "admin/apartments/stay/today.html", context)
 
     def statistics_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        this_year = timezone.localdate().year
-        try:
-            year = int(request.GET.get("year") or this_year)
-        except ValueError:
-            year = this_year
-        year = max(2021, min(year, this_year + 1))
+        year, years = statistics_year(request)
         rows = selectors.station_statistics(user=request.user, year=year)
         peak_stays = max([1] + [r["stays"] for r in rows])
         districts: dict[str, dict] = {}
@@ -531,16 +418,15 @@ class StayAdmin(StaffAdmin):
             )
             bucket["working_pct"] = round(100 * bucket["working"] / bucket["answered"]) if bucket["answered"] else None
             bucket["stays_pct"] = round(100 * bucket["stays"] / peak_district)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Youth station figures %(year)d") % {"year": year},
-            "year": year,
-            "years": list(range(this_year + 1, 2020, -1)),
-            "rows": rows,
-            "by_district": by_district,
-            "total": total,
-        }
+        context = self.page_context(
+            request,
+            _("Youth station figures %(year)d") % {"year": year},
+            year=year,
+            years=years,
+            rows=rows,
+            by_district=by_district,
+            total=total,
+        )
         return TemplateResponse(request, "admin/apartments/stay/statistics.html", context)
 
 
@@ -572,9 +458,7 @@ def _evidence(stay: Stay):
                 _("Uploaded invitation or offer letter (check it)"),
             )
         )
-    if not parts:
-        return "-"
-    return format_html("<br>".join(["{}"] * len(parts)), *parts)
+    return html_lines(parts)
 
 
 # --- follow-up call tasks ------------------------------------------------------------------------
@@ -591,7 +475,7 @@ class FollowUpAdminForm(forms.ModelForm):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(RefusalMixin, StaffAdmin):
+class FollowUpAdmin(PersonalDataAdminMixin, RefusalMixin, StaffAdmin):
     """The follow-up visits; the unanswered ones past their time are the call tasks of the
     district staff, who record the outcome of the call here."""
 
@@ -617,17 +501,7 @@ class FollowUpAdmin(RefusalMixin, StaffAdmin):
         "answered_at",
         "answered_by",
     ]
-    readonly_fields = [
-        "guest",
-        "guest_phone",
-        "stay_link",
-        "stage",
-        "due_on",
-        "sent_at",
-        "call_task_open",
-        "answered_at",
-        "answered_by",
-    ]
+    readonly_fields = [f for f in fields if f not in FollowUpAdminForm.Meta.fields]  # staff answer the call
     change_list_template = "admin/apartments/followup/change_list.html"
     csv_fields = ["stay__station__name", "stage", "due_on", "sent_at", "outcome", "employer", "answered_at"]
 
@@ -637,16 +511,11 @@ class FollowUpAdmin(RefusalMixin, StaffAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_object(self, request, object_id, from_field=None):
-        queryset = self.get_queryset(request).select_related("stay__station", "stay__applicant__profile", "answered_by")
-        try:
-            return queryset.get(pk=int(object_id))
-        except (FollowUp.DoesNotExist, ValueError, TypeError):
-            return None
+    object_select_related = ("stay__station", "stay__applicant__profile", "answered_by")
 
     @admin.display(description=gettext_lazy("guest"), ordering="stay__applicant__profile__real_name")
     def guest(self, obj):
-        profile = _profile(obj.stay.applicant)
+        profile = person_profile(obj.stay.applicant)
         return str(profile) if profile else str(obj.stay.applicant)
 
     @admin.display(description=gettext_lazy("station"), ordering="stay__station__name")
@@ -655,7 +524,7 @@ class FollowUpAdmin(RefusalMixin, StaffAdmin):
 
     @admin.display(description=gettext_lazy("phone to call"))
     def guest_phone(self, obj):
-        profile = _profile(obj.stay.applicant)
+        profile = person_profile(obj.stay.applicant)
         return (profile.phone if profile and profile.phone else obj.stay.applicant.phone) or "-"
 
     @admin.display(description=gettext_lazy("stay"))
@@ -669,20 +538,11 @@ class FollowUpAdmin(RefusalMixin, StaffAdmin):
             stay.get_status_display(),
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
-            # The call page shows the full phone number: opening it is recorded with the
-            # graduate's profile, like opening the profile itself.
-            profile = _profile(obj.stay.applicant)
-            portal_services.audit_record(
-                actor=request.user,
-                action=AuditAction.PII_VIEW,
-                target=profile or obj.stay,
-                reason=_("Follow-up call"),
-                detail={"follow_up": obj.pk, "field": "phone"},
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def viewed(self, obj):
+        # The call page shows the full phone number: opening it is recorded with the
+        # graduate's profile, like opening the profile itself.
+        target = person_profile(obj.stay.applicant) or obj.stay
+        return target, _("Follow-up call"), {"follow_up": obj.pk, "field": "phone"}
 
     def save_model(self, request, obj, form, change):
         try:
@@ -694,7 +554,7 @@ class FollowUpAdmin(RefusalMixin, StaffAdmin):
                 note=form.cleaned_data.get("note", ""),
             )
         except (ValidationError, PermissionDenied) as exc:
-            self._refused(request, _error_text(exc))
+            self._refused(request, error_text(exc))
             return
         for field in ("outcome", "employer", "note", "answered_at", "answered_by", "call_task_open"):
             setattr(obj, field, getattr(row, field))
@@ -704,7 +564,7 @@ class FollowUpAdmin(RefusalMixin, StaffAdmin):
 
 
 @admin.register(BedAlert)
-class BedAlertAdmin(StaffAdmin):
+class BedAlertAdmin(CityStaffRecordsMixin, StaffAdmin):
     """Who waits for a bed, and when they were told: read-only, for city staff."""
 
     district_path = "station__district"
@@ -715,15 +575,3 @@ class BedAlertAdmin(StaffAdmin):
     list_select_related = ["user", "station"]
     readonly_fields = ["user", "station", "start", "end", "created_at", "notified_at"]
     csv_fields = ["station__name", "start", "end", "created_at", "notified_at"]
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_city_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_city_staff
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False

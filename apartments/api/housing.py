@@ -29,6 +29,7 @@ from apartments.models import (
     UnitType,
 )
 from portal import selectors as portal_selectors
+from portal.api import OwnRowsViewSet, drf_error, service_refusals
 from portal.constants import Role
 from portal.models import District, Document
 
@@ -41,12 +42,6 @@ FIELD_OF_CODE = {
     "no_home_declaration": "no_home_declared",
     "documents": "documents",
 }
-
-
-def _drf(exc):
-    if isinstance(exc, DjangoPermissionDenied):
-        return PermissionDenied(str(exc) or None)
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
 
 
 # --- projects -----------------------------------------------------------------------------------
@@ -405,7 +400,7 @@ def _application_refusal(exc: DjangoValidationError) -> ValidationError:
     anything else (closed round, already applied, failed eligibility criteria) as
     non-field errors with each code, so that a client can point at what to fix."""
     if hasattr(exc, "error_dict"):
-        return _drf(exc)
+        return drf_error(exc)
     failed = [{"code": e.code or "refused", "message": m} for e in exc.error_list for m in e.messages]
     fields: dict[str, list[str]] = {}
     for item in failed:
@@ -421,19 +416,13 @@ def _application_refusal(exc: DjangoValidationError) -> ValidationError:
     list=extend_schema(summary="My housing applications", description="Latest first, with the offers made."),
     retrieve=extend_schema(summary="One of my housing applications"),
 )
-class ApplicationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class ApplicationViewSet(mixins.CreateModelMixin, OwnRowsViewSet):
     """The signed-in graduate's housing applications; POST applies in an open round."""
-
-    lookup_value_converter = "int"
 
     serializer_class = HousingApplicationSerializer
     filterset_fields = ["status"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return HousingApplication.objects.none()
+    def own_rows(self):
         return selectors.applications_of(user=self.request.user)
 
     @extend_schema(
@@ -458,12 +447,10 @@ class ApplicationViewSet(
                 note=data.get("note", ""),
             )
         except DjangoPermissionDenied as exc:
-            raise _drf(exc) from exc
+            raise drf_error(exc) from exc
         except DjangoValidationError as exc:
             raise _application_refusal(exc) from exc
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=application.pk)).data, status=status.HTTP_201_CREATED
-        )
+        return self.reread(application, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Withdraw my application",
@@ -476,13 +463,11 @@ class ApplicationViewSet(
         application = self.get_object()
         body = WithdrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with service_refusals():
             services.housing_application_withdraw(
                 application=application, actor=request.user, reason=body.validated_data.get("reason", "")
             )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data)
+        return self.reread(application)
 
 
 # --- offers -------------------------------------------------------------------------------------
@@ -554,18 +539,14 @@ class DeclineSerializer(serializers.Serializer):
     list=extend_schema(summary="My unit offers", description="Latest first."),
     retrieve=extend_schema(summary="One of my unit offers"),
 )
-class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OfferViewSet(OwnRowsViewSet):
     """Units offered to the signed-in graduate after a draw: accept one before its deadline
     and get the lease, or decline it so it passes to the next in rank."""
-
-    lookup_value_converter = "int"
 
     serializer_class = HousingOfferSerializer
     filterset_fields = ["status"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return HousingOffer.objects.none()
+    def own_rows(self):
         return selectors.offers_of(user=self.request.user)
 
     @extend_schema(
@@ -578,10 +559,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         offer = self.get_object()
-        try:
+        with service_refusals():
             lease = services.housing_offer_accept(offer=offer, actor=request.user)
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
         lease = selectors.leases_of(user=request.user).get(pk=lease.pk)
         return Response(HousingLeaseSerializer(lease).data)
 
@@ -596,10 +575,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         offer = self.get_object()
         body = DeclineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with service_refusals():
             services.housing_offer_decline(
                 offer=offer, actor=request.user, reason=body.validated_data.get("reason", "")
             )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=offer.pk)).data)
+        return self.reread(offer)

@@ -4,7 +4,6 @@ for the signed-in graduate's own stays. Serializers validate; services write."""
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,13 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from apartments import selectors, services
 from apartments.constants import FollowUpOutcome, FollowUpStage
 from apartments.models import FollowUp, Station, Stay
+from portal.api import OwnRowsViewSet, drf_error, service_refusals
 from portal.constants import DocumentKind
 from portal.models import Document
 
@@ -28,12 +28,6 @@ AVAILABILITY_DEFAULT_NIGHTS = 30
 AVAILABILITY_HORIZON_DAYS = 365
 # Bookings open this many days ahead (the booking form has the same horizon).
 BOOKING_HORIZON_DAYS = 60
-
-
-def _drf(exc):
-    if isinstance(exc, DjangoPermissionDenied):
-        return PermissionDenied(str(exc) or None)
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
 
 
 # --- stations -----------------------------------------------------------------------------------
@@ -352,17 +346,13 @@ _booking_refused = inline_serializer(
     list=extend_schema(summary="My station stays"),
     retrieve=extend_schema(summary="One of my station stays"),
 )
-class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class StayViewSet(mixins.CreateModelMixin, OwnRowsViewSet):
     """The signed-in graduate's youth-station stays; POST books one."""
-
-    lookup_value_converter = "int"
 
     serializer_class = StaySerializer
     filterset_fields = ["status"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return Stay.objects.none()
+    def own_rows(self):
         return selectors.stays_of(user=self.request.user)
 
     @extend_schema(
@@ -384,14 +374,14 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             stay = services.stay_book(applicant=request.user, **booking)
         except DjangoValidationError as exc:
             raise self._refused(exc, booking) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=stay.pk)).data, status=status.HTTP_201_CREATED)
+        return self.reread(stay, status=status.HTTP_201_CREATED)
 
     def _refused(self, exc: DjangoValidationError, booking: dict) -> ValidationError:
         """A refused booking: its messages, and each failed criterion with its code, so that a
         client can point at what to fix. A refusal the service gave without codes (the
         eligibility list) is explained by evaluating the rule again, a read."""
         if hasattr(exc, "error_dict"):
-            return _drf(exc)
+            return drf_error(exc)
         failed = [{"code": e.code, "message": m} for e in exc.error_list for m in e.messages]
         if any(f["code"] is None for f in failed):
             result = services.stay_eligibility(user=self.request.user, **booking)
@@ -411,11 +401,9 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         stay = self.get_object()
         body = CancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with service_refusals():
             services.stay_cancel(stay=stay, actor=request.user, reason=body.validated_data.get("reason", ""))
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=stay.pk)).data)
+        return self.reread(stay)
 
     @extend_schema(
         summary="Daily job suggestions on or off", request=JobPushSerializer, responses={200: StaySerializer}
@@ -426,11 +414,9 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         stay = self.get_object()
         body = JobPushSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
+        with service_refusals():
             services.stay_set_job_push(stay=stay, actor=request.user, enabled=body.validated_data["enabled"])
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
-        return Response(self.get_serializer(self.get_queryset().get(pk=stay.pk)).data)
+        return self.reread(stay)
 
     @extend_schema(
         summary="Answer the follow-up", request=FollowUpAnswerSerializer, responses={200: FollowUpSerializer}
@@ -448,7 +434,7 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             raise ValidationError({"non_field_errors": [_("No follow-up of this stay is waiting for your answer.")]})
         follow_up = min(waiting, key=lambda f: (f.due_on, f.pk))
         follow_up.stay = stay
-        try:
+        with service_refusals():
             answered = services.follow_up_answer(
                 follow_up=follow_up,
                 actor=request.user,
@@ -456,6 +442,4 @@ class StayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                 employer=data.get("employer", ""),
                 note=data.get("note", ""),
             )
-        except (DjangoValidationError, DjangoPermissionDenied) as exc:
-            raise _drf(exc) from exc
         return Response(FollowUpSerializer(answered).data)

@@ -49,7 +49,7 @@ from apartments.rules import housing as rules
 from apartments.selectors import housing as selectors
 from portal import services as portal_services
 from portal import workflow
-from portal.constants import AuditAction, Role
+from portal.constants import AuditAction, DocumentKind, Role
 from portal.models import AuditEntry, Document, User
 from portal.permissions import can_review_district, register_document_reader
 from portal.rules import RuleResult, months_later
@@ -248,6 +248,11 @@ def housing_application_submit(
     documents = list(documents)
     if any(d.owner_id != applicant.pk for d in documents):
         raise ValidationError(_("Choose only your own uploaded documents."), code="documents")
+    # The degree certificate the rule reads from the profile goes with the application, so
+    # the reviewing staff can open it whichever district the profile names.
+    certificate = Document.objects.filter(owner=applicant, kind=DocumentKind.DEGREE_CERTIFICATE).order_by("-pk").first()
+    if certificate is not None and certificate not in documents:
+        documents.append(certificate)
     today = timezone.localdate()
     try:
         with transaction.atomic():

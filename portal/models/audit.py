@@ -45,8 +45,13 @@ class AuditEntry(models.Model):
         model = self.content_type.model_class()
         try:
             field = workflow_for(model).status_field
-        except LookupError:  # no workflow (e.g. a profile): nothing to translate
-            return value
+        except LookupError:
+            # No workflow: a status or state field with choices (rounds, leases, units) is
+            # still named in words; anything else (e.g. a profile) stays as it is.
+            names = {f.name for f in model._meta.concrete_fields if f.choices} if model else set()
+            field = next((name for name in ("status", "state") if name in names), None)
+            if field is None:
+                return value
         return str(dict(model._meta.get_field(field).choices or ()).get(value, value))
 
     @property
