@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help run test check lint format messages worker beat bench bench-search bench-announce browsers clean
+.PHONY: help run test check lint format messages worker beat bench bench-search bench-announce bench-checks browsers clean
 
 help: ## Show this list of targets
 	@echo "Luoyang youth talent portal"
@@ -99,6 +99,10 @@ bench-search: $(VENV)/.requirements-dev ## Job search under load vs a baseline (
 bench-announce: $(VENV)/.requirements-dev ## Announce an event to 10,000 subscribers through Redis + celery workers (needs DATABASE_URL=postgres://...)
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://... (the announcement benchmark needs PostgreSQL)." >&2; exit 1; }
 	$(PY) bench/bench_announce.py
+
+bench-checks: $(VENV)/.requirements-dev ## Check 10,000 subsidy applications through Redis + celery workers (needs DATABASE_URL=postgres://...)
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://... (the eligibility benchmark needs PostgreSQL)." >&2; exit 1; }
+	$(PY) bench/bench_checks.py
 
 browsers: ## Install Debian's Chromium for the browser tests (as root, when missing)
 	@if [ -x /usr/bin/chromium ]; then echo "/usr/bin/chromium is installed."; \

@@ -36,6 +36,7 @@ api_v1 = [
     path("", include("jobs.api")),
     path("", include("apartments.api")),
     path("", include("events.api")),
+    path("", include("subsidies.api")),
 ]
 
 urlpatterns = [

@@ -63,7 +63,7 @@ COMMITTED_STATES = (SubsidyStatus.APPROVED, SubsidyStatus.NOTICE, SubsidyStatus.
 
 
 class ObjectionStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("objection", "Open")
     UPHELD = "upheld", _("Upheld: application rejected")
     DISMISSED = "dismissed", _("Dismissed")
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from subsidies.constants import (
     ACTIVE_SUBSIDY_STATES,
@@ -91,7 +92,7 @@ class SubsidyApplication(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="subsidy_applications",
-        verbose_name=_("applicant"),
+        verbose_name=pgettext_lazy("subsidy", "applicant"),
     )
     organisation = models.ForeignKey(
         "portal.Organisation",
@@ -99,7 +100,7 @@ class SubsidyApplication(models.Model):
         null=True,
         blank=True,
         related_name="subsidy_applications",
-        verbose_name=_("employer"),
+        verbose_name=pgettext_lazy("subsidy", "employer"),
     )
     beneficiary = models.ForeignKey(
         settings.AUTH_USER_MODEL,

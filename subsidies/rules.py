@@ -52,13 +52,18 @@ class SubsidyFacts:
     organisation_is_base: bool = False
     wage_tier: int = 1
     hire: HireFact | None = None
-    # Apartments: the last rent-free day of an active talent-apartment lease, if any.
+    # Apartments: the last rent-free day of an active talent-apartment lease whose rent-free
+    # months overlap the period claimed, if any.
     rent_free_until: dt.date | None = None
     # Earlier applications: how many of this programme the person already holds, months of
     # the incubation waiver the business has used, and programmes this one cannot join.
     earlier_same_programme: int = 0
     incubation_months_used: int = 0
     excluded_by: tuple[str, ...] = ()
+    # Monthly claims of several months: earlier applications of the same person (rent) or
+    # business (incubation) whose months overlap this one's (the database refuses only a
+    # second claim starting in the same month).
+    period_taken_by: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -180,6 +185,15 @@ def _not_excluded(result: RuleResult, facts: SubsidyFacts) -> None:
             False,
             _("Cannot be combined with %(programmes)s for the same period")
             % {"programmes": "、".join(facts.excluded_by)},
+        )
+
+
+def _period_free(result: RuleResult, facts: SubsidyFacts) -> None:
+    if facts.period_taken_by:
+        result.add(
+            "period",
+            False,
+            _("Months claimed: already claimed in %(references)s") % {"references": "、".join(facts.period_taken_by)},
         )
 
 
@@ -308,7 +322,7 @@ def employer_hiring(facts: SubsidyFacts, params, period_start, today) -> Outcome
     return Outcome(result, _money(params[c.HIRING_AMOUNT]))
 
 
-@_register(RuleCode.RENT_SUBSIDY, "2026-11-1", lambda f: [c.RENT_MONTHLY_AMOUNT, c.RENT_GRADUATION_YEARS])
+@_register(RuleCode.RENT_SUBSIDY, "2026-11-2", lambda f: [c.RENT_MONTHLY_AMOUNT, c.RENT_GRADUATION_YEARS])
 def rent_subsidy(facts: SubsidyFacts, params, period_start, today) -> Outcome:
     """Monthly amount for graduates renting in Luoyang, not while a talent-apartment lease
     is rent-free."""
@@ -329,11 +343,12 @@ def rent_subsidy(facts: SubsidyFacts, params, period_start, today) -> Outcome:
         )
     else:
         result.add("no_rent_free_lease", True, _("Housing: no rent-free talent apartment"))
+    _period_free(result, facts)
     _not_excluded(result, facts)
     return Outcome(result, _money(params[c.RENT_MONTHLY_AMOUNT] * months))
 
 
-@_register(RuleCode.INCUBATION_RENT, "2026-11-1", lambda f: [c.STARTUP_GRADUATION_YEARS, c.INCUBATION_MAX_MONTHS])
+@_register(RuleCode.INCUBATION_RENT, "2026-11-2", lambda f: [c.STARTUP_GRADUATION_YEARS, c.INCUBATION_MAX_MONTHS])
 def incubation_rent(facts: SubsidyFacts, params, period_start, today) -> Outcome:
     """Rent waiver for a young graduate's start-up in an incubator: at most the configured
     months (3 years) per business in total."""
@@ -365,6 +380,7 @@ def incubation_rent(facts: SubsidyFacts, params, period_start, today) -> Outcome
         rent > 0,
         _("Incubator rent: %(rent)s a month") % {"rent": rent} if rent > 0 else _("Incubator rent: missing"),
     )
+    _period_free(result, facts)
     _not_excluded(result, facts)
     return Outcome(result, _money(rent * months) if ok and rent > 0 else Decimal("0.00"))
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from portal.constants import DocumentKind, OrganisationKind, OrganisationStatus
-from portal.models import ApplicantProfile, Document, Organisation, Parameter, User
+from portal.models import ApplicantProfile, Consent, Document, Organisation, Parameter, User
+from portal.rules import months_later
 from portal.selectors import profile_completeness, scope_to_districts
 from subsidies.constants import COMMITTED_STATES, RuleCode, SubsidyStatus
 from subsidies.models import LedgerEntry, Objection, Programme, SubsidyApplication
@@ -28,6 +31,7 @@ __all__ = [
     "parameters_in_force",
     "programmes_open",
     "subsidy_facts",
+    "subsidy_facts_many",
 ]
 
 
@@ -65,49 +69,20 @@ def parameters_in_force(
     return values
 
 
-def _rent_free_until(user: User, on: dt.date) -> dt.date | None:
-    from apartments.constants import LeaseStatus, ProjectKind
-    from apartments.models import Lease
+@dataclass(frozen=True)
+class FactRequest:
+    """One application (or preview) whose facts a rule needs: the person concerned is the
+    applicant, or the trainee or hire an employer claims for."""
 
-    lease = (
-        Lease.objects.filter(
-            tenant=user,
-            status=LeaseStatus.ACTIVE,
-            unit__project__kind=ProjectKind.TALENT_APARTMENT,
-            rent_free_months__gt=0,
-        )
-        .order_by("-start")
-        .first()
-    )
-    if lease is None:
-        return None
-    until = lease.rent_free_until - dt.timedelta(days=1)
-    return until if until >= on else None
-
-
-def _hire(job_application_id: int | None) -> HireFact | None:
-    if not job_application_id:
-        return None
-    from jobs.constants import ApplicationStatus
-    from jobs.models import JobApplication
-
-    row = (
-        JobApplication.objects.filter(pk=job_application_id, status=ApplicationStatus.HIRED)
-        .values("pk", "position__organisation_id", "position__kind", "hired_on")
-        .first()
-    )
-    if row is None:
-        return None
-    return HireFact(row["pk"], row["position__organisation_id"], row["position__kind"], row["hired_on"])
-
-
-def _interview_employers(user: User) -> tuple[str, ...]:
-    from jobs.models import Interview
-
-    names = Interview.objects.filter(application__applicant=user).values_list(
-        "application__position__organisation__name", flat=True
-    )
-    return tuple(dict.fromkeys(names))
+    programme: Programme
+    applicant_id: int
+    person_id: int
+    organisation: Organisation | None
+    job_application_id: int | None
+    details: dict
+    period_start: dt.date
+    period_end: dt.date
+    exclude_application_id: int | None = None
 
 
 def subsidy_facts(
@@ -119,84 +94,330 @@ def subsidy_facts(
     job_application_id: int | None,
     details: dict,
     period_start: dt.date,
+    period_end: dt.date | None = None,
     exclude_application_id: int | None = None,
 ) -> SubsidyFacts:
     """Everything the programme's rule reads, for the person concerned."""
     person = beneficiary or applicant
-    profile = ApplicantProfile.objects.filter(user=person).select_related("district").first()
-    earlier = SubsidyApplication.objects.filter(programme=programme, beneficiary=person).exclude(
-        status__in=[SubsidyStatus.WITHDRAWN, SubsidyStatus.REJECTED, SubsidyStatus.DRAFT]
+    request = FactRequest(
+        programme=programme,
+        applicant_id=applicant.pk,
+        person_id=person.pk,
+        organisation=organisation,
+        job_application_id=job_application_id,
+        details=details or {},
+        period_start=period_start,
+        period_end=period_end or period_start,
+        exclude_application_id=exclude_application_id,
     )
-    if exclude_application_id:
-        earlier = earlier.exclude(pk=exclude_application_id)
-    facts = {
-        "details": details or {},
-        "earlier_same_programme": earlier.count() if programme.rule_code == RuleCode.INTERVIEW_TRAVEL else 0,
-    }
-    if profile is not None:
-        facts.update(
-            profile_missing=tuple(profile_completeness(profile=profile).missing) if person == applicant else (),
-            outside_luoyang=profile.is_from_outside_luoyang,
-            graduation_date=profile.graduation_date,
-            works_in_luoyang=profile.works_in_luoyang,
-        )
-    else:
-        facts["profile_missing"] = ("—",)
-    if programme.rule_code == RuleCode.INTERVIEW_TRAVEL:
-        facts["interview_employers"] = _interview_employers(person)
-        facts["has_invitation_letter"] = Document.objects.filter(
-            owner=person, kind=DocumentKind.INVITATION_LETTER
-        ).exists()
-    if organisation is not None:
-        facts.update(
-            organisation_verified=organisation.status == OrganisationStatus.VERIFIED,
-            organisation_private=organisation.kind == OrganisationKind.PRIVATE,
-            organisation_is_base=_is_base(organisation),
-            wage_tier=organisation.district.wage_tier if organisation.district_id else 1,
-        )
-        hire = _hire(job_application_id)
-        facts["hire"] = hire if hire and hire.organisation_id == organisation.pk else None
-    if programme.rule_code == RuleCode.RENT_SUBSIDY:
-        facts["rent_free_until"] = _rent_free_until(person, period_start)
-    if programme.rule_code == RuleCode.INCUBATION_RENT:
-        facts["incubation_months_used"] = _incubation_months_used(
-            programme, (details or {}).get("credit_code", ""), exclude_application_id
-        )
-    facts["excluded_by"] = _excluded_by(programme, person, period_start)
-    return SubsidyFacts(**facts)
+    return facts_for(requests=[request])[0]
 
 
-def _is_base(organisation: Organisation) -> bool:
+def subsidy_facts_many(*, applications: Iterable[SubsidyApplication]) -> dict[int, SubsidyFacts]:
+    """The facts of many stored applications with a fixed number of queries (a batch of
+    checks reads them together). The applications come with ``programme`` and
+    ``organisation__district`` loaded."""
+    applications = list(applications)
+    requests = [
+        FactRequest(
+            programme=app.programme,
+            applicant_id=app.applicant_id,
+            person_id=app.beneficiary_id or app.applicant_id,
+            organisation=app.organisation if app.organisation_id else None,
+            job_application_id=app.job_application_id,
+            details=app.details or {},
+            period_start=app.period_start,
+            period_end=app.period_end,
+            exclude_application_id=app.pk,
+        )
+        for app in applications
+    ]
+    return {app.pk: facts for app, facts in zip(applications, facts_for(requests=requests), strict=True)}
+
+
+def facts_for(*, requests: list[FactRequest]) -> list[SubsidyFacts]:
+    """The facts of each request, read for all of them at once: one query per kind of
+    fact (profiles, documents, consents, interviews, hires, bases, leases, earlier
+    applications), whatever the number of requests."""
+    if not requests:
+        return []
+    persons = {r.person_id for r in requests}
+    profiles = {p.user_id: p for p in ApplicantProfile.objects.filter(user_id__in=persons)}
+    # The applicant's own profile must be complete; a trainee's or hire's is the employer's
+    # business, not a criterion of the employer's claim.
+    own = {r.person_id for r in requests if r.person_id == r.applicant_id and r.person_id in profiles}
+    by_rule: dict[str, list[FactRequest]] = defaultdict(list)
+    for r in requests:
+        by_rule[r.programme.rule_code].append(r)
+    interviewed = {r.person_id for r in by_rule[RuleCode.INTERVIEW_TRAVEL]}
+
+    kinds: dict[int, set[str]] = defaultdict(set)
+    if own or interviewed:
+        rows = (
+            Document.objects.filter(
+                owner_id__in=own | interviewed,
+                kind__in=[DocumentKind.DEGREE_CERTIFICATE, DocumentKind.INVITATION_LETTER],
+            )
+            .values_list("owner_id", "kind")
+            .distinct()
+        )
+        for owner_id, kind in rows:
+            kinds[owner_id].add(kind)
+    consents = _current_consents(own)
+    interview_employers = _interview_employers(interviewed)
+    earlier = _earlier_applications(by_rule[RuleCode.INTERVIEW_TRAVEL])
+    hires = _hires({r.job_application_id for r in requests if r.organisation is not None and r.job_application_id})
+    bases = _bases({r.organisation.pk for r in requests if r.organisation is not None})
+    leases = _rent_free_leases({r.person_id for r in by_rule[RuleCode.RENT_SUBSIDY]})
+    incubation = _incubation_applications(by_rule[RuleCode.INCUBATION_RENT])
+    taken = _periods_taken(by_rule[RuleCode.RENT_SUBSIDY] + by_rule[RuleCode.INCUBATION_RENT])
+    exclusions = _exclusions(requests)
+
+    result = []
+    for r in requests:
+        facts: dict = {"details": r.details}
+        profile = profiles.get(r.person_id)
+        if profile is not None:
+            facts.update(
+                profile_missing=tuple(
+                    profile_completeness(
+                        profile=profile, consent=r.person_id in consents, documents=kinds[r.person_id]
+                    ).missing
+                )
+                if r.person_id in own
+                else (),
+                outside_luoyang=profile.is_from_outside_luoyang,
+                graduation_date=profile.graduation_date,
+                works_in_luoyang=profile.works_in_luoyang,
+            )
+        else:
+            facts["profile_missing"] = ("—",)
+        if r.programme.rule_code == RuleCode.INTERVIEW_TRAVEL:
+            facts["interview_employers"] = interview_employers.get(r.person_id, ())
+            facts["has_invitation_letter"] = DocumentKind.INVITATION_LETTER in kinds[r.person_id]
+            facts["earlier_same_programme"] = sum(
+                1 for pk in earlier.get((r.programme.pk, r.person_id), ()) if pk != r.exclude_application_id
+            )
+        if r.organisation is not None:
+            org = r.organisation
+            hire = hires.get(r.job_application_id)
+            facts.update(
+                organisation_verified=org.status == OrganisationStatus.VERIFIED,
+                organisation_private=org.kind == OrganisationKind.PRIVATE,
+                organisation_is_base=org.pk in bases,
+                wage_tier=org.district.wage_tier if org.district_id else 1,
+                hire=hire if hire and hire.organisation_id == org.pk else None,
+            )
+        if r.programme.rule_code == RuleCode.RENT_SUBSIDY:
+            facts["rent_free_until"] = _rent_free_until(leases.get(r.person_id, ()), r.period_start, r.period_end)
+        if r.programme.rule_code == RuleCode.INCUBATION_RENT:
+            code = _credit_code(r.details)
+            facts["incubation_months_used"] = sum(
+                months
+                for pk, months in incubation.get((r.programme.pk, code), ())
+                if code and pk != r.exclude_application_id
+            )
+        if r.programme.rule_code in (RuleCode.RENT_SUBSIDY, RuleCode.INCUBATION_RENT):
+            facts["period_taken_by"] = taken(r)
+        facts["excluded_by"] = exclusions(r)
+        result.append(SubsidyFacts(**facts))
+    return result
+
+
+def _current_consents(user_ids: set[int]) -> set[int]:
+    """Who has consented to the current version of the notice (as
+    ``portal.selectors.has_current_consent``, for many people at once)."""
+    if not user_ids:
+        return set()
+    return set(
+        Consent.objects.filter(
+            user_id__in=user_ids, version=settings.PORTAL_CONSENT_VERSION, withdrawn_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _interview_employers(user_ids: set[int]) -> dict[int, tuple[str, ...]]:
+    """Employers that invited each person to an interview in the jobs programme, the
+    latest first."""
+    if not user_ids:
+        return {}
+    from jobs.models import Interview
+
+    names: dict[int, dict[str, None]] = defaultdict(dict)
+    rows = (
+        Interview.objects.filter(application__applicant_id__in=user_ids)
+        .order_by("-starts_at", "-pk")
+        .values_list("application__applicant_id", "application__position__organisation__name")
+    )
+    for user_id, name in rows:
+        names[user_id][name] = None
+    return {user_id: tuple(found) for user_id, found in names.items()}
+
+
+def _earlier_applications(requests: list[FactRequest]) -> dict[tuple[int, int], list[int]]:
+    """Applications each person already holds under the programme (not drafts, withdrawn or
+    rejected ones)."""
+    if not requests:
+        return {}
+    rows = (
+        SubsidyApplication.objects.filter(
+            programme_id__in={r.programme.pk for r in requests}, beneficiary_id__in={r.person_id for r in requests}
+        )
+        .exclude(status__in=[SubsidyStatus.WITHDRAWN, SubsidyStatus.REJECTED, SubsidyStatus.DRAFT])
+        .values_list("programme_id", "beneficiary_id", "pk")
+    )
+    found: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for programme_id, person_id, pk in rows:
+        found[(programme_id, person_id)].append(pk)
+    return found
+
+
+def _hires(job_application_ids: set[int]) -> dict[int, HireFact]:
+    if not job_application_ids:
+        return {}
+    from jobs.constants import ApplicationStatus
+    from jobs.models import JobApplication
+
+    rows = JobApplication.objects.filter(pk__in=job_application_ids, status=ApplicationStatus.HIRED).values_list(
+        "pk", "position__organisation_id", "position__kind", "hired_on"
+    )
+    return {row[0]: HireFact(*row) for row in rows}
+
+
+def _bases(organisation_ids: set[int]) -> set[int]:
+    if not organisation_ids:
+        return set()
     from jobs.models import TraineeshipBase
 
-    return TraineeshipBase.objects.filter(organisation=organisation, active=True).exists()
-
-
-def _incubation_months_used(programme: Programme, credit_code: str, exclude_application_id: int | None) -> int:
-    if not credit_code:
-        return 0
-    qs = SubsidyApplication.objects.filter(
-        programme=programme, details__credit_code=credit_code, status__in=COMMITTED_STATES
-    ).exclude(pk=exclude_application_id)
-    return sum(int(d.get("months") or 0) for d in qs.values_list("details", flat=True))
-
-
-def _excluded_by(programme: Programme, person: User, period_start: dt.date) -> tuple[str, ...]:
-    excluded = list(programme.excludes.all())
-    if not excluded:
-        return ()
-    hits = (
-        SubsidyApplication.objects.filter(
-            programme__in=excluded,
-            beneficiary=person,
-            status__in=COMMITTED_STATES,
-            period_start__lte=period_start,
-            period_end__gte=period_start,
+    return set(
+        TraineeshipBase.objects.filter(organisation_id__in=organisation_ids, active=True).values_list(
+            "organisation_id", flat=True
         )
-        .select_related("programme")
-        .distinct()
     )
-    return tuple(dict.fromkeys(app.programme.name for app in hits))
+
+
+def _rent_free_leases(user_ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date]]]:
+    """Per person, the (first, last) rent-free days of their active talent-apartment leases."""
+    if not user_ids:
+        return {}
+    from apartments.constants import LeaseStatus, ProjectKind
+    from apartments.models import Lease
+
+    found: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    rows = Lease.objects.filter(
+        tenant_id__in=user_ids,
+        status=LeaseStatus.ACTIVE,
+        unit__project__kind=ProjectKind.TALENT_APARTMENT,
+        rent_free_months__gt=0,
+    ).values_list("tenant_id", "start", "rent_free_months")
+    for tenant_id, start, months in rows:
+        found[tenant_id].append((start, months_later(start, months) - dt.timedelta(days=1)))
+    return found
+
+
+def _rent_free_until(leases, period_start: dt.date, period_end: dt.date) -> dt.date | None:
+    """The last rent-free day of a lease whose rent-free months overlap the period."""
+    overlapping = [last for first, last in leases if first <= period_end and last >= period_start]
+    return max(overlapping) if overlapping else None
+
+
+def _incubation_applications(requests: list[FactRequest]) -> dict[tuple[int, str], list[tuple[int, int]]]:
+    """Per programme and business (credit code): the (application, months) already granted."""
+    codes = {_credit_code(r.details) for r in requests} - {""}
+    if not codes:
+        return {}
+    rows = SubsidyApplication.objects.filter(
+        programme_id__in={r.programme.pk for r in requests},
+        details__credit_code__in=sorted(codes),
+        status__in=COMMITTED_STATES,
+    ).values_list("pk", "programme_id", "details")
+    found: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+    for pk, programme_id, details in rows:
+        found[(programme_id, _credit_code(details))].append((pk, int(details.get("months") or 0)))
+    return found
+
+
+def _credit_code(details: dict) -> str:
+    return (details.get("credit_code") or "").strip()
+
+
+def _periods_taken(requests: list[FactRequest]):
+    """A function giving, for a monthly claim of several months, the references of earlier
+    applications (lower numbers; all of them for a preview) of the same programme and
+    person, or business for the incubation waiver, whose months overlap. Drafts, withdrawn
+    and rejected applications take no months."""
+    if not requests:
+        return lambda r: ()
+    codes = {_credit_code(r.details) for r in requests if r.programme.rule_code == RuleCode.INCUBATION_RENT} - {""}
+    persons = {r.person_id for r in requests if r.programme.rule_code == RuleCode.RENT_SUBSIDY}
+    same = Q(beneficiary_id__in=persons) if persons else Q()
+    if codes:
+        business = Q(details__credit_code__in=sorted(codes))
+        same = same | business if persons else business
+    elif not persons:
+        return lambda r: ()
+    rows = (
+        SubsidyApplication.objects.filter(same, programme_id__in={r.programme.pk for r in requests})
+        .exclude(status__in=[SubsidyStatus.DRAFT, SubsidyStatus.WITHDRAWN, SubsidyStatus.REJECTED])
+        .values_list("pk", "programme_id", "beneficiary_id", "details", "period_start", "period_end")
+    )
+    by_person: dict[tuple[int, int], list] = defaultdict(list)
+    by_business: dict[tuple[int, str], list] = defaultdict(list)
+    for pk, programme_id, person_id, details, start, end in rows:
+        by_person[(programme_id, person_id)].append((pk, start, end))
+        code = _credit_code(details or {})
+        if code:
+            by_business[(programme_id, code)].append((pk, start, end))
+
+    def taken(r: FactRequest) -> tuple[str, ...]:
+        if r.programme.rule_code == RuleCode.INCUBATION_RENT:
+            candidates = by_business.get((r.programme.pk, _credit_code(r.details)), ())
+        else:
+            candidates = by_person.get((r.programme.pk, r.person_id), ())
+        own = r.exclude_application_id
+        return tuple(
+            SubsidyApplication(pk=pk).reference
+            for pk, start, end in sorted(candidates)
+            if (own is None or pk < own) and start <= r.period_end and end >= r.period_start
+        )
+
+    return taken
+
+
+def _exclusions(requests: list[FactRequest]):
+    """A function giving, for a request, the names of the programmes it cannot be combined
+    with that the person holds (approved or later) for an overlapping period. "Cannot be
+    combined" works both ways, whichever programme row names the other."""
+    programme_ids = {r.programme.pk for r in requests}
+    pairs = Programme.excludes.through.objects.filter(
+        Q(from_programme_id__in=programme_ids) | Q(to_programme_id__in=programme_ids)
+    ).values_list("from_programme_id", "to_programme_id")
+    partners: dict[int, set[int]] = defaultdict(set)
+    for a, b in pairs:
+        partners[a].add(b)
+        partners[b].add(a)
+    concerned = [r for r in requests if partners.get(r.programme.pk)]
+    if not concerned:
+        return lambda r: ()
+    held: dict[int, list[tuple[int, dt.date, dt.date]]] = defaultdict(list)
+    rows = SubsidyApplication.objects.filter(
+        programme_id__in=set().union(*(partners[r.programme.pk] for r in concerned)),
+        beneficiary_id__in={r.person_id for r in concerned},
+        status__in=COMMITTED_STATES,
+    ).values_list("beneficiary_id", "programme_id", "period_start", "period_end")
+    for person_id, programme_id, start, end in rows:
+        held[person_id].append((programme_id, start, end))
+    names = Programme.objects.in_bulk({programme_id for rows in held.values() for programme_id, _s, _e in rows})
+
+    def excluded_by(r: FactRequest) -> tuple[str, ...]:
+        hits = [
+            programme_id
+            for programme_id, start, end in held.get(r.person_id, ())
+            if programme_id in partners.get(r.programme.pk, ()) and start <= r.period_end and end >= r.period_start
+        ]
+        return tuple(dict.fromkeys(names[pk].name for pk in sorted(hits)))
+
+    return excluded_by
 
 
 def _related(qs: QuerySet[SubsidyApplication]) -> QuerySet[SubsidyApplication]:

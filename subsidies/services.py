@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +38,7 @@ from subsidies.constants import (
 )
 from subsidies.models import EligibilityCheck, LedgerEntry, Objection, Programme, ScreeningNotice, SubsidyApplication
 
+logger = logging.getLogger(__name__)
 S = SubsidyStatus
 CHECK_BATCH = 100
 
@@ -81,6 +84,14 @@ def _dedupe_key(programme: Programme, person: User, organisation, job_applicatio
     return f"person:{person.pk}:{period_key}"
 
 
+def _parameter_day(programme: Programme, period_start: dt.date, today: dt.date) -> dt.date:
+    """The day whose parameter values a check uses. A monthly claim uses the values in force
+    in the month claimed (its last day: a value that took effect during the month, such as
+    the action plan's on 2 December 2021, counts for that month); other programmes use the
+    values in force on the day of the check."""
+    return _month_end(period_start) if programme.period_kind == PeriodKind.MONTHLY else today
+
+
 def _params(programme: Programme, facts: rules.SubsidyFacts, on: dt.date, district_id: int | None, rows=None):
     keys = selectors.rule_parameter_keys(programme=programme, facts=facts)
     return selectors.parameters_in_force(keys=keys, on=on, district_id=district_id, rows=rows)
@@ -102,7 +113,7 @@ def subsidy_eligibility(
     preview on the programme page and the check after submission run the same code."""
     today = today or timezone.localdate()
     details = details or {}
-    start, _end, _key = _period(programme, period_start, details, today)
+    start, end, _key = _period(programme, period_start, details, today)
     facts = selectors.subsidy_facts(
         programme=programme,
         applicant=applicant,
@@ -111,11 +122,12 @@ def subsidy_eligibility(
         job_application_id=job_application_id,
         details=details,
         period_start=start,
+        period_end=end,
         exclude_application_id=exclude_application_id,
     )
     district_id = _district_id(applicant, organisation)
     # Amounts follow the period claimed (a month's minimum wage); limits follow today.
-    params = _params(programme, facts, start if programme.period_kind == PeriodKind.MONTHLY else today, district_id)
+    params = _params(programme, facts, _parameter_day(programme, start, today), district_id)
     return rules.evaluate(programme.rule_code, facts, params, start, today)
 
 
@@ -374,56 +386,110 @@ def subsidy_application_withdraw(*, application: SubsidyApplication, actor: User
 # --- the check ----------------------------------------------------------------------------------
 
 
+def _subsidy_parameter_rows() -> list:
+    """Every row of the parameters the subsidy rules read, for a batch to share."""
+    from portal.models import Parameter
+
+    return list(Parameter.objects.filter(Q(key__startswith="subsidy-") | Q(key__startswith="min-wage-")))
+
+
+def _evaluate_stored(app: SubsidyApplication, facts: rules.SubsidyFacts, today: dt.date, rows) -> rules.Outcome:
+    on = _parameter_day(app.programme, app.period_start, today)
+    params = _params(app.programme, facts, on, app.district_id, rows=rows)
+    return rules.evaluate(app.programme.rule_code, facts, params, app.period_start, today)
+
+
 def subsidy_check(*, application_id: int, sequence: int | None = None, reason: str = "", rows=None) -> bool:
     """Run the programme's rule for one check request and store the result with the rule's
     version and the parameter values used; move the application to eligible or not and tell
     the applicant when the outcome is new. Idempotent per request: a redelivered task finds
     its result stored and does nothing."""
+    return _checks_run([(application_id, sequence)], reason=reason, rows=rows) == 1
+
+
+def subsidy_checks_run(*, application_ids: list[int], reason: str = "batch") -> int:
+    """Check many applications in one task: the facts of the whole batch are read with one
+    query per kind of fact, the parameter rows once, and the results stored in one
+    transaction, so the number of queries per check does not grow with the batch and a
+    worker killed half-way leaves nothing half-stored (the redelivered task does it all)."""
+    return _checks_run([(pk, None) for pk in application_ids], reason=reason)
+
+
+def _checks_run(requests: list[tuple[int, int | None]], *, reason: str, rows=None) -> int:
+    """Check each (application, check request) pair; ``None`` means the latest request. A
+    request that a newer one superseded, or whose result is stored, is skipped."""
+    today = timezone.localdate()
+    ids = [pk for pk, _sequence in requests]
+    apps = {
+        app.pk: app
+        for app in SubsidyApplication.objects.filter(pk__in=ids, status__in=OPEN_SUBSIDY_STATES).select_related(
+            "programme", "applicant", "organisation__district"
+        )
+    }
+    wanted = {pk: sequence or apps[pk].check_sequence for pk, sequence in requests if pk in apps}
+    stored = set(
+        EligibilityCheck.objects.filter(application_id__in=list(wanted)).values_list("application_id", "sequence")
+    )
+    todo = [apps[pk] for pk, seq in wanted.items() if seq == apps[pk].check_sequence and (pk, seq) not in stored]
+    if not todo:
+        return 0
+    rows = _subsidy_parameter_rows() if rows is None else rows
+    facts = selectors.subsidy_facts_many(applications=todo)
+    outcomes: dict[int, rules.Outcome] = {}
+    for app in todo:
+        try:
+            outcomes[app.pk] = _evaluate_stored(app, facts[app.pk], today, rows)
+        except LookupError:
+            # A parameter has no value in force: staff must enter one. The request stays
+            # open; the parameter's save re-checks every open application.
+            logger.exception("Subsidy check of %s is impossible: a parameter is missing", app.reference)
     with transaction.atomic():
-        app = (
-            SubsidyApplication.objects.select_for_update(of=("self",))
-            .select_related("programme", "applicant", "organisation__district", "beneficiary")
-            .filter(pk=application_id)
-            .first()
+        # Lock in primary-key order, so batches that share applications never deadlock, and
+        # look again under the lock: another worker may have stored the result meanwhile.
+        locked = {
+            pk: (status, sequence)
+            for pk, status, sequence in SubsidyApplication.objects.select_for_update()
+            .filter(pk__in=list(outcomes))
+            .order_by("pk")
+            .values_list("pk", "status", "check_sequence")
+        }
+        stored = set(
+            EligibilityCheck.objects.filter(application_id__in=list(locked)).values_list("application_id", "sequence")
         )
-        if app is None or app.status not in OPEN_SUBSIDY_STATES:
-            return False
-        sequence = sequence or app.check_sequence
-        if (
-            sequence != app.check_sequence
-            or EligibilityCheck.objects.filter(application=app, sequence=sequence).exists()
-        ):
-            return False  # a newer request supersedes this one, or this one ran already
-        today = timezone.localdate()
-        facts = selectors.subsidy_facts(
-            programme=app.programme,
-            applicant=app.applicant,
-            beneficiary=app.beneficiary if app.beneficiary_id != app.applicant_id else None,
-            organisation=app.organisation,
-            job_application_id=app.job_application_id,
-            details=app.details,
-            period_start=app.period_start,
-            exclude_application_id=app.pk,
+        fresh = [
+            app
+            for app in todo
+            if app.pk in locked
+            and locked[app.pk][0] in OPEN_SUBSIDY_STATES
+            and locked[app.pk][1] == wanted[app.pk]
+            and (app.pk, wanted[app.pk]) not in stored
+        ]
+        if not fresh:
+            return 0
+        EligibilityCheck.objects.bulk_create(
+            [
+                EligibilityCheck(
+                    application=app,
+                    sequence=wanted[app.pk],
+                    eligible=outcomes[app.pk].result.eligible,
+                    amount=outcomes[app.pk].amount,
+                    rule_version=rules.RULES[app.programme.rule_code].version,
+                    result=outcomes[app.pk].result.as_dict(),
+                    reason=reason[:100],
+                )
+                for app in fresh
+            ]
         )
-        on = app.period_start if app.programme.period_kind == PeriodKind.MONTHLY else today
-        params = _params(app.programme, facts, on, app.district_id, rows=rows)
-        outcome = rules.evaluate(app.programme.rule_code, facts, params, app.period_start, today)
-        result = outcome.result
-        EligibilityCheck.objects.create(
-            application=app,
-            sequence=sequence,
-            eligible=result.eligible,
-            amount=outcome.amount,
-            rule_version=rules.RULES[app.programme.rule_code].version,
-            result=result.as_dict(),
-            reason=reason[:100],
-        )
-        target = S.ELIGIBLE if result.eligible else S.INELIGIBLE
-        changed = app.status != target
-        app.eligibility = result.as_dict()
-        app.amount = outcome.amount
-        SubsidyApplication.objects.filter(pk=app.pk).update(eligibility=app.eligibility, amount=app.amount)
-        if changed:
+        for app in fresh:
+            app.eligibility = outcomes[app.pk].result.as_dict()
+            app.amount = outcomes[app.pk].amount
+            app.status = locked[app.pk][0]
+        SubsidyApplication.objects.bulk_update(fresh, ["eligibility", "amount"])
+        for app in fresh:
+            result = outcomes[app.pk].result
+            target = S.ELIGIBLE if result.eligible else S.INELIGIBLE
+            if app.status == target:
+                continue  # the outcome is not new: nothing to tell
             portal_services.transition(obj=app, to=target, actor=None, reason=reason)
             failures = "；".join(str(c.message) for c in result.failures)
             portal_services.notify(
@@ -437,20 +503,7 @@ def subsidy_check(*, application_id: int, sequence: int | None = None, reason: s
                     "link": _link(),
                 },
             )
-    return True
-
-
-def subsidy_checks_run(*, application_ids: list[int], reason: str = "batch") -> int:
-    """Check many applications in one task: the parameter rows are read once for the batch."""
-    from portal.models import Parameter
-
-    rows = list(
-        Parameter.objects.filter(key__startswith="subsidy-") | Parameter.objects.filter(key__startswith="min-wage-")
-    )
-    done = 0
-    for pk in application_ids:
-        done += subsidy_check(application_id=pk, reason=reason, rows=rows)
-    return done
+    return len(fresh)
 
 
 def subsidies_recheck(*, user_ids: Iterable[int] = (), all_open: bool = False, reason: str) -> int:
@@ -464,13 +517,13 @@ def subsidies_recheck(*, user_ids: Iterable[int] = (), all_open: bool = False, r
         if not ids:
             return 0
         qs = qs.filter(beneficiary_id__in=ids) | qs.filter(applicant_id__in=ids)
-    pks = []
     with transaction.atomic():
-        for app in qs.select_for_update():
-            SubsidyApplication.objects.filter(pk=app.pk).update(check_sequence=app.check_sequence + 1)
-            pks.append(app.pk)
+        pks = list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(pks), CHECK_BATCH):
             batch = pks[start : start + CHECK_BATCH]
+            # One request more for each: a check still queued for an older request is
+            # superseded and does nothing.
+            SubsidyApplication.objects.filter(pk__in=batch).update(check_sequence=F("check_sequence") + 1)
             transaction.on_commit(lambda b=batch: subsidy_checks_batch.delay(b, reason))
     return len(pks)
 
@@ -482,10 +535,16 @@ def subsidy_review_start(*, application: SubsidyApplication, actor: User) -> Aud
     return portal_services.transition(obj=application, to=S.UNDER_REVIEW, actor=actor)
 
 
-def _commit_budget(app: SubsidyApplication, amount: Decimal, year: int) -> None:
-    """Commit ``amount`` of the programme's budget for ``year`` under the programme's row
-    lock, or refuse with how much is left."""
-    programme = Programme.objects.select_for_update().get(pk=app.programme_id)
+def _lock_programme(programme_id: int) -> Programme:
+    """The programme's row lock: its approvals go one at a time, so each reads the budget
+    committed and the facts other approvals change (once per person, months per business)
+    as the previous approval left them."""
+    return Programme.objects.select_for_update().get(pk=programme_id)
+
+
+def _commit_budget(app: SubsidyApplication, programme: Programme, amount: Decimal, year: int) -> None:
+    """Commit ``amount`` of the programme's budget for ``year`` (the caller holds the
+    programme's row lock), or refuse with how much is left."""
     committed = LedgerEntry.objects.filter(programme=programme, budget_year=year, released=False).aggregate(
         total=Sum("amount")
     )["total"] or Decimal("0")
@@ -516,6 +575,25 @@ def _start_notice(app: SubsidyApplication, actor: User, today: dt.date) -> None:
     portal_services.transition(obj=app, to=S.NOTICE, actor=actor)
 
 
+def _verify_still_eligible(app: SubsidyApplication, today: dt.date) -> None:
+    facts = selectors.subsidy_facts_many(applications=[app])[app.pk]
+    outcome = _evaluate_stored(app, facts, today, rows=None)
+    if not outcome.result.eligible:
+        raise ValidationError(
+            _("The application no longer meets every criterion: %(reasons)s")
+            % {"reasons": "；".join(str(c.message) for c in outcome.result.failures)},
+            code="not_eligible",
+        )
+
+
+def _recheck_person(user_id: int) -> None:
+    """After an approval: the person's other open applications are checked again (a
+    programme that cannot be combined with the approved one now fails)."""
+    from subsidies.tasks import subsidies_recheck_users
+
+    subsidies_recheck_users.delay([user_id], "approved")
+
+
 def subsidy_approve(
     *, application: SubsidyApplication, actor: User, amount: Decimal | None = None
 ) -> SubsidyApplication:
@@ -525,15 +603,25 @@ def subsidy_approve(
     the bank instead."""
     today = timezone.localdate()
     with transaction.atomic():
-        app = SubsidyApplication.objects.select_for_update().select_related("programme").get(pk=application.pk)
+        app = (
+            SubsidyApplication.objects.select_for_update(of=("self",))
+            .select_related("programme", "organisation__district")
+            .get(pk=application.pk)
+        )
         if not _staff(actor, app):
             raise PermissionDenied
         if app.status not in (S.ELIGIBLE, S.UNDER_REVIEW):
             raise ValidationError(_("Only a checked, eligible application can be approved."), code="status")
-        programme = app.programme
+        # Under the programme's lock the rule runs again: an approval since the check (of
+        # this programme, or of one that cannot be combined with it) may exclude this one.
+        programme = _lock_programme(app.programme_id)
+        app.programme = programme
+        _verify_still_eligible(app, today)
+        transaction.on_commit(partial(_recheck_person, app.beneficiary_id or app.applicant_id))
         if not programme.pays_money:
             portal_services.transition(obj=app, to=S.REFERRED, actor=actor)
-            return app
+            application.refresh_from_db()
+            return application
         if amount is not None:
             amount = Decimal(amount).quantize(Decimal("0.01"))
             if programme.rule_code == RuleCode.UNIVERSITY_BASE:
@@ -549,7 +637,7 @@ def subsidy_approve(
             app.amount = amount
         if app.amount <= 0:
             raise ValidationError(_("The amount is zero: nothing to approve."), code="amount")
-        _commit_budget(app, app.amount, today.year)
+        _commit_budget(app, programme, app.amount, today.year)
         SubsidyApplication.objects.filter(pk=app.pk).update(amount=app.amount, reviewed_by=actor)
         app.reviewed_by = actor
         portal_services.transition(obj=app, to=S.APPROVED, actor=actor)
@@ -671,11 +759,13 @@ def subsidy_pay(*, application: SubsidyApplication, actor: User, reference: str)
 # --- proactive screening ------------------------------------------------------------------------
 
 SCREENED_RULES = (RuleCode.INTERVIEW_TRAVEL, RuleCode.RENT_SUBSIDY)
+SCREEN_CHUNK = 500  # graduates whose facts are read together
 
 
 def subsidies_screen(*, user_ids: Iterable[int] | None = None, today: dt.date | None = None) -> int:
     """免申即享: tell graduates who now qualify for a graduate programme they have not applied
-    to (once per programme, through their chosen channels)."""
+    to (once per programme, through their chosen channels). The graduates are read in
+    chunks whose facts are loaded together."""
     today = today or timezone.localdate()
     told = 0
     programmes = [
@@ -686,29 +776,63 @@ def subsidies_screen(*, user_ids: Iterable[int] | None = None, today: dt.date | 
     graduates = User.objects.filter(role=Role.GRADUATE, is_active=True, profile__isnull=False).select_related("profile")
     if user_ids is not None:
         graduates = graduates.filter(pk__in=list(user_ids))
+    rows = _subsidy_parameter_rows() if programmes else []
     for programme in programmes:
-        already = set(
-            SubsidyApplication.objects.filter(programme=programme).values_list("beneficiary_id", flat=True)
-        ) | set(ScreeningNotice.objects.filter(programme=programme).values_list("user_id", flat=True))
-        for user in graduates.exclude(pk__in=already).iterator(chunk_size=500):
-            details = {"months": 12} if programme.rule_code == RuleCode.RENT_SUBSIDY else {}
-            try:
-                outcome = subsidy_eligibility(programme=programme, applicant=user, details=details, today=today)
-            except LookupError:
-                continue
-            if not outcome.result.eligible:
-                continue
-            with transaction.atomic():
-                _notice, created = ScreeningNotice.objects.get_or_create(user=user, programme=programme)
-                if created:
-                    portal_services.notify(
-                        user=user,
-                        kind="subsidy_screening",
-                        context={
-                            "programme": programme.name,
-                            "amount": f"{outcome.amount}",
-                            "link": reverse("subsidies:programme", args=[programme.code]),
-                        },
-                    )
-                    told += 1
+        details = {"months": 12} if programme.rule_code == RuleCode.RENT_SUBSIDY else {}
+        start, end, _key = _period(programme, None, details, today)
+        candidates = (
+            graduates.exclude(
+                Exists(SubsidyApplication.objects.filter(programme=programme, beneficiary=OuterRef("pk")))
+            )
+            .exclude(Exists(ScreeningNotice.objects.filter(programme=programme, user=OuterRef("pk"))))
+            .order_by("pk")
+        )
+        chunk: list[User] = []
+        for user in candidates.iterator(chunk_size=SCREEN_CHUNK):
+            chunk.append(user)
+            if len(chunk) == SCREEN_CHUNK:
+                told += _screen_chunk(programme, chunk, details, start, end, today, rows)
+                chunk = []
+        if chunk:
+            told += _screen_chunk(programme, chunk, details, start, end, today, rows)
+    return told
+
+
+def _screen_chunk(programme, users: list[User], details: dict, start, end, today, rows) -> int:
+    requests = [
+        selectors.FactRequest(
+            programme=programme,
+            applicant_id=user.pk,
+            person_id=user.pk,
+            organisation=None,
+            job_application_id=None,
+            details=details,
+            period_start=start,
+            period_end=end,
+        )
+        for user in users
+    ]
+    told = 0
+    on = _parameter_day(programme, start, today)
+    for user, facts in zip(users, selectors.facts_for(requests=requests), strict=True):
+        try:
+            params = _params(programme, facts, on, user.profile.district_id, rows=rows)
+        except LookupError:
+            continue
+        outcome = rules.evaluate(programme.rule_code, facts, params, start, today)
+        if not outcome.result.eligible:
+            continue
+        with transaction.atomic():
+            _notice, created = ScreeningNotice.objects.get_or_create(user=user, programme=programme)
+            if created:
+                portal_services.notify(
+                    user=user,
+                    kind="subsidy_screening",
+                    context={
+                        "programme": programme.name,
+                        "amount": f"{outcome.amount}",
+                        "link": reverse("subsidies:programme", args=[programme.code]),
+                    },
+                )
+                told += 1
     return told

@@ -44,6 +44,9 @@ from portal.selectors import parameter_value, scope_to_districts
 PRIORITY_CHOICES = [c for c in PriorityBucket if c != PriorityBucket.OTHER]
 
 
+AFFORDABLE_ONLY = ("graduate_share", "spill_over_on")
+
+
 class PriorityOrderWidget(forms.MultiWidget):
     def __init__(self, attrs=None):
         blank = [("", "---------")]
@@ -343,6 +346,12 @@ class AllocationRoundAdmin(HousingDecisionMixin, StaffAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.project.kind == ProjectKind.TALENT_APARTMENT:
+            # The graduates' share and its spill-over day belong to affordable rentals.
+            fieldsets = [
+                (name, {**options, "fields": [f for f in options["fields"] if f not in AFFORDABLE_ONLY]})
+                for name, options in fieldsets
+            ]
         if obj is None or obj.status == RoundStatus.DRAFT:
             return fieldsets
         # Read-only: the groups by name, in order, instead of the stored codes.

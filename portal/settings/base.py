@@ -231,6 +231,8 @@ SPECTACULAR_SETTINGS = {
         "HousingApplicationStatusEnum": "apartments.constants.HousingApplicationStatus",
         "OfferStatusEnum": "apartments.constants.OfferStatus",
         "LeaseStatusEnum": "apartments.constants.LeaseStatus",
+        "DocumentKindEnum": "portal.constants.DocumentKind",
+        "SubsidyStatusEnum": "subsidies.constants.SubsidyStatus",
     },
 }
 
