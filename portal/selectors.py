@@ -7,12 +7,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.constants import DocumentKind
-from portal.models import ApplicantProfile, Consent, Document, Notification, Organisation, Parameter, User
+from portal.constants import AuditAction, DocumentKind
+from portal.models import (
+    ApplicantProfile,
+    AuditEntry,
+    Consent,
+    Document,
+    Notification,
+    Organisation,
+    Parameter,
+    User,
+)
 from portal.permissions import may_read_document, staff_district_ids
 
 
@@ -123,3 +133,16 @@ def parameter_value(*, key: str, on: dt.date | None = None, district_id: int | N
             return default
         raise LookupError(f"No value of parameter {key!r} is in force on {on}.")
     return row.value
+
+
+def status_history(*, obj) -> list[AuditEntry]:
+    """The status changes of a record, oldest first, ready to show with their labels."""
+    ct = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+    entries = list(
+        AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk), action=AuditAction.TRANSITION).order_by(
+            "created_at", "id"
+        )
+    )
+    for entry in entries:
+        entry.content_type = ct  # the labels read the model from it: no query per entry
+    return entries

@@ -500,7 +500,7 @@ class EligibilityCheckInline(ReadOnlyStaffInline, admin.TabularInline):
         "amount",
         "rule_version",
         "parameters_used",
-        "reason",
+        "reason_label",
     ]
     readonly_fields = fields
     ordering = ["-sequence"]
@@ -512,8 +512,11 @@ class EligibilityCheckInline(ReadOnlyStaffInline, admin.TabularInline):
 
     @admin.display(description=gettext_lazy("parameters used"))
     def parameters_used(self, obj):
-        parameters = (obj.result or {}).get("parameters") or {}
-        return html_lines(format_html("{} = {}", key, value) for key, value in sorted(parameters.items()))
+        return html_lines(format_html("{} = {}", key, value) for key, value in obj.values)
+
+    @admin.display(description=gettext_lazy("why it ran"))
+    def reason_label(self, obj):
+        return obj.reason_label
 
 
 class ObjectionInline(ReadOnlyStaffInline, admin.TabularInline):

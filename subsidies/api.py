@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import django_filters
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
@@ -35,11 +34,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from jobs.constants import ApplicationStatus, PositionKind
 from jobs.models import JobApplication
 from portal import selectors as portal_selectors
 from portal.api import OwnRowsViewSet, drf_error
-from portal.constants import AuditAction, DocumentKind, Role
+from portal.constants import DocumentKind, Role
 from portal.models import AuditEntry, Document, Organisation, User
 from portal.workflow import workflow_for
 from subsidies import selectors, services
@@ -208,17 +206,6 @@ def _standing(user: User, programme: Programme) -> list[Organisation]:
     return organisations
 
 
-def _claimable_hires(organisations: list[Organisation], programme: Programme):
-    """Hires recorded in the jobs programme by these organisations that an employer may
-    claim for: only traineeship positions for the traineeship living subsidy."""
-    hires = JobApplication.objects.filter(
-        position__organisation__in=organisations, status=ApplicationStatus.HIRED, hired_on__isnull=False
-    ).select_related("applicant", "position")
-    if programme.rule_code == RuleCode.TRAINEESHIP_LIVING:
-        hires = hires.filter(position__kind=PositionKind.TRAINEESHIP)
-    return hires
-
-
 def _clean_details(programme: Programme, data, *, partial: bool) -> tuple[dict, dict]:
     """The programme's details, typed, and the errors per detail. A preview takes what it
     is given (a missing detail fails its criterion); an application needs them all."""
@@ -265,7 +252,11 @@ def _claim(
                     _("Choose the trainee.") if traineeship else _("Choose the graduate hired.")
                 ]
             else:
-                hire = _claimable_hires(organisations, programme).filter(pk=job_application_id).first()
+                hire = (
+                    selectors.claimable_hires(organisations=organisations, programme=programme)
+                    .filter(pk=job_application_id)
+                    .first()
+                )
                 if hire is None:
                     errors["job_application"] = [
                         _("Choose a trainee your organisation hired into a traineeship position.")
@@ -730,22 +721,13 @@ _refused = inline_serializer(
 )
 
 
-def _status_changes(app: SubsidyApplication) -> list[AuditEntry]:
-    ct = ContentType.objects.get_for_model(SubsidyApplication)
-    return list(
-        AuditEntry.objects.filter(content_type=ct, object_id=str(app.pk), action=AuditAction.TRANSITION).order_by(
-            "created_at", "id"
-        )
-    )
-
-
 class _ApplicationActions:
     """Reading one application in full, creating, sending a draft and withdrawing: the
     same for the applications and the traineeship claims."""
 
     def detail_response(self, pk: int, status: int | None = None) -> Response:
         app = self.get_queryset().prefetch_related("checks", "documents").get(pk=pk)
-        app.status_changes = _status_changes(app)
+        app.status_changes = portal_selectors.status_history(obj=app)
         return Response(
             SubsidyApplicationDetailSerializer(app, context=self.get_serializer_context()).data, status=status
         )

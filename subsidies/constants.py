@@ -90,3 +90,18 @@ BASE_MIN = "subsidy-base-min"
 BASE_MAX = "subsidy-base-max"
 SECOND_APPROVAL_ABOVE = "subsidy-second-approval-above"
 NOTICE_DAYS = "subsidy-notice-days"
+
+
+# Why a check ran (the services' reason codes), in words.
+CHECK_REASONS = {
+    "submitted": _("the application was sent"),
+    "profile": _("the profile changed"),
+    "hire": _("a hire was recorded in the jobs programme"),
+    "lease": _("a talent-apartment lease changed"),
+    "document": _("a document was uploaded"),
+    "parameter": _("a policy value changed"),
+    "programme": _("the programme's combination rules changed"),
+    "batch": _("a batch re-check"),
+}
+# Keys of a check's parameters that describe the run rather than a policy value.
+RUN_KEYS = ("rule", "rule_version", "evaluated_on", "period_start")

@@ -3,6 +3,8 @@ the payout ledger (POLICY.md "Subsidies")."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 from django.db import models
 from django.utils import translation
@@ -11,6 +13,8 @@ from django.utils.translation import pgettext_lazy
 
 from subsidies.constants import (
     ACTIVE_SUBSIDY_STATES,
+    CHECK_REASONS,
+    RUN_KEYS,
     ApplicantKind,
     ObjectionStatus,
     PeriodKind,
@@ -209,6 +213,28 @@ class EligibilityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} #{self.sequence}"
+
+    @property
+    def reason_label(self) -> str:
+        return str(CHECK_REASONS.get(self.reason, self.reason))
+
+    @property
+    def rule_run(self) -> dict:
+        parameters = (self.result or {}).get("parameters") or {}
+        return {key: parameters.get(key, "") for key in RUN_KEYS}
+
+    @property
+    def values(self) -> list[tuple[str, str]]:
+        """The policy values used, as plain numbers (500.0000 → 500, 0.8000 → 0.8)."""
+        parameters = (self.result or {}).get("parameters") or {}
+        return [(key, _plain(value)) for key, value in parameters.items() if key not in RUN_KEYS]
+
+
+def _plain(value) -> str:
+    try:
+        return f"{Decimal(str(value)).normalize():f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 class Objection(models.Model):

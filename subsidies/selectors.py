@@ -475,3 +475,21 @@ def budget_use(*, year: int, programmes: Iterable[Programme] | None = None) -> l
 
 def rule_parameter_keys(*, programme: Programme, facts: SubsidyFacts) -> list[str]:
     return RULES[programme.rule_code].parameter_keys(facts)
+
+
+def claimable_hires(*, organisations, programme: Programme) -> QuerySet:
+    """Hires recorded in the jobs programme by these organisations that an employer may
+    claim for: only traineeship positions for the traineeship living subsidy."""
+    from jobs.constants import ApplicationStatus, PositionKind
+    from jobs.models import JobApplication
+
+    hires = (
+        JobApplication.objects.filter(
+            position__organisation__in=organisations, status=ApplicationStatus.HIRED, hired_on__isnull=False
+        )
+        .select_related("applicant__profile", "position__organisation__district")
+        .order_by("-hired_on", "-pk")
+    )
+    if programme.rule_code == RuleCode.TRAINEESHIP_LIVING:
+        hires = hires.filter(position__kind=PositionKind.TRAINEESHIP)
+    return hires

@@ -12,18 +12,19 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal import services as portal_services
 from portal import workflow
-from portal.constants import OrganisationStatus, Role
+from portal.constants import AuditAction, OrganisationStatus, Role
 from portal.models import AuditEntry, Document, Organisation, User
-from portal.permissions import can_review_district, is_member
+from portal.permissions import can_review_district, is_member, register_document_reader
 from portal.rules import months_later
 from portal.selectors import parameter_value
 from subsidies import constants as c
@@ -295,6 +296,16 @@ def _apply_submit(app: SubsidyApplication, actor, reason):
 # --- workflow -----------------------------------------------------------------------------------
 
 
+@register_document_reader
+def _subsidy_staff_read_application_papers(user: User, document) -> bool:
+    """Staff of the application's district open the papers attached to a subsidy
+    application (an employer member's licence has no profile district)."""
+    if not user.is_portal_staff:
+        return False
+    districts = SubsidyApplication.objects.filter(documents=document).values_list("district_id", flat=True)
+    return any(can_review_district(user, district_id) for district_id in districts)
+
+
 def _owner(actor: User, app: SubsidyApplication) -> bool:
     return actor.pk == app.applicant_id or (app.organisation_id is not None and is_member(actor, app.organisation))
 
@@ -438,7 +449,9 @@ def _checks_run(requests: list[tuple[int, int | None]], *, reason: str, rows=Non
     outcomes: dict[int, rules.Outcome] = {}
     for app in todo:
         try:
-            outcomes[app.pk] = _evaluate_stored(app, facts[app.pk], today, rows)
+            # The stored criteria are read by the applicant: in their language.
+            with translation.override(app.applicant.language or settings.LANGUAGE_CODE):
+                outcomes[app.pk] = _evaluate_stored(app, facts[app.pk], today, rows)
         except LookupError:
             # A parameter has no value in force: staff must enter one. The request stays
             # open; the parameter's save re-checks every open application.
@@ -625,8 +638,14 @@ def subsidy_approve(
         if amount is not None:
             amount = Decimal(amount).quantize(Decimal("0.01"))
             if programme.rule_code == RuleCode.UNIVERSITY_BASE:
-                low = Decimal(parameter_value(key=c.BASE_MIN, on=today))
-                high = Decimal(parameter_value(key=c.BASE_MAX, on=today))
+                try:
+                    low = Decimal(parameter_value(key=c.BASE_MIN, on=today))
+                    high = Decimal(parameter_value(key=c.BASE_MAX, on=today))
+                except LookupError as exc:
+                    raise ValidationError(
+                        _("The range of this programme's amount is not set: city staff must enter it first."),
+                        code="parameter",
+                    ) from exc
                 if not low <= amount <= high:
                     raise ValidationError(
                         _("The amount must be between %(low)s and %(high)s.") % {"low": low, "high": high},
@@ -681,13 +700,16 @@ def objection_file(*, application: SubsidyApplication, actor: User, text: str) -
         app = SubsidyApplication.objects.select_for_update().get(pk=application.pk)
         if app.status != S.NOTICE:
             raise ValidationError(_("Objections can be filed only during the public notice."), code="status")
+        if actor.pk in (app.applicant_id, app.beneficiary_id):
+            raise ValidationError(_("You cannot object to your own application."), code="own")
         objection = Objection.objects.create(application=app, filed_by=actor, text=text[:4000])
         staff = User.objects.filter(is_active=True, role=Role.DISTRICT_STAFF, districts=app.district_id)
+        link = reverse("admin:subsidies_objection_change", args=[objection.pk])
         for member in staff:
             portal_services.notify(
                 user=member,
                 kind="subsidy_objection",
-                context={"programme": app.programme.name, "reference": app.reference, "link": ""},
+                context={"programme": app.programme.name, "reference": app.reference, "link": link},
             )
     return objection
 
@@ -715,6 +737,13 @@ def objection_resolve(*, objection: Objection, actor: User, upheld: bool, resolu
                 to=S.REJECTED,
                 actor=actor,
                 reason=_("Objection upheld: %(r)s") % {"r": resolution},
+            )
+        else:
+            portal_services.audit_record(
+                actor=actor,
+                action=AuditAction.DECISION,
+                target=locked.application,
+                reason=_("Objection dismissed: %(r)s") % {"r": resolution},
             )
     return locked
 

@@ -6,23 +6,18 @@ notice board (公示) on which anyone signed in can file an objection."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal import selectors as portal_selectors
-from portal.constants import AuditAction, DocumentKind, Role
-from portal.models import AuditEntry
+from portal.constants import DocumentKind, Role
 from portal.validators import mask_name
 from portal.web import messages_from
 from portal.workflow import workflow_for
@@ -32,7 +27,6 @@ from subsidies.constants import (
     ApplicantKind,
     LoanProduct,
     PeriodKind,
-    RuleCode,
     SubsidyStatus,
 )
 from subsidies.forms import HIRE_RULES, ObjectionForm, SubsidyApplicationForm
@@ -45,17 +39,6 @@ NOTICES_PER_PAGE = 50
 APPLICATION_ERROR_FIELDS = {"documents": "documents", "hire": "job_application"}
 # Criteria a graduate meets by completing their profile (the page links to it when one fails).
 PROFILE_CRITERIA = {"profile", "graduation", "hukou", "works_in_luoyang"}
-# Why a check ran (the services' reason codes), in words.
-CHECK_REASONS = {
-    "submitted": gettext_lazy("the application was sent"),
-    "profile": gettext_lazy("the profile changed"),
-    "hire": gettext_lazy("a hire was recorded in the jobs programme"),
-    "lease": gettext_lazy("a talent-apartment lease changed"),
-    "document": gettext_lazy("a document was uploaded"),
-    "parameter": gettext_lazy("a policy value changed"),
-}
-# Keys of a check's parameters that describe the run rather than a policy value.
-RUN_KEYS = ("rule", "rule_version", "evaluated_on", "period_start")
 
 
 # --- who may apply ------------------------------------------------------------------------------
@@ -95,24 +78,10 @@ def _programme(code: str) -> Programme:
 
 
 def _hires(user, programme: Programme) -> list:
-    """The hired job applications of the user's organisations an employer may claim for:
-    only traineeship positions for the traineeship living subsidy."""
     if programme.rule_code not in HIRE_RULES:
         return []
-    from jobs.constants import ApplicationStatus, PositionKind
-    from jobs.models import JobApplication
-
-    qs = (
-        JobApplication.objects.filter(
-            position__organisation__memberships__user=user, status=ApplicationStatus.HIRED, hired_on__isnull=False
-        )
-        .select_related("applicant__profile", "position__organisation__district")
-        .order_by("-hired_on", "-pk")
-        .distinct()
-    )
-    if programme.rule_code == RuleCode.TRAINEESHIP_LIVING:
-        qs = qs.filter(position__kind=PositionKind.TRAINEESHIP)
-    return list(qs[:500])
+    organisations = portal_selectors.organisations_of_member(user=user)
+    return list(selectors.claimable_hires(organisations=organisations, programme=programme)[:500])
 
 
 def _required_documents(programme: Programme) -> list[str]:
@@ -337,26 +306,6 @@ def mine(request):
     )
 
 
-def _status_history(app: SubsidyApplication) -> list[AuditEntry]:
-    ct = ContentType.objects.get_for_model(SubsidyApplication)
-    entries = list(
-        AuditEntry.objects.filter(content_type=ct, object_id=str(app.pk), action=AuditAction.TRANSITION).order_by(
-            "created_at", "id"
-        )
-    )
-    for entry in entries:
-        entry.content_type = ct  # the labels read the model from it: no query per entry
-    return entries
-
-
-def _pretty(value) -> str:
-    """500.0000 → 500, 0.8000 → 0.8; anything else as stored."""
-    try:
-        return f"{Decimal(str(value)).normalize():f}"
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
 @login_required
 def application(request, pk: int):
     app = get_object_or_404(selectors.applications_of(user=request.user), pk=pk)
@@ -365,11 +314,7 @@ def application(request, pk: int):
     app.beneficiary_name = _person_name(app.beneficiary)
     checks = list(app.checks.all())
     for check in checks:
-        parameters = check.result.get("parameters") or {}
-        check.rule_run = {key: parameters.get(key, "") for key in RUN_KEYS}
-        check.values = [(key, _pretty(value)) for key, value in parameters.items() if key not in RUN_KEYS]
         check.criteria = check.result.get("criteria") or []
-        check.reason_label = CHECK_REASONS.get(check.reason, check.reason)
     objections = list(app.objections.all())
     return render(
         request,
@@ -378,7 +323,7 @@ def application(request, pk: int):
             "app": app,
             "checks": checks,
             "documents": list(app.documents.all()),
-            "history": _status_history(app),
+            "history": portal_selectors.status_history(obj=app),
             "objections": objections,
             "details": _details_rows(app),
         },

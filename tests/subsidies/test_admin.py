@@ -262,7 +262,7 @@ def test_the_application_page_shows_the_check_and_its_history_and_is_audited(cli
     # The check history: rule version and the parameter values used.
     check = eligible.checks.get()
     assert check.rule_version in page
-    assert "subsidy-interview-amount = 500.0000" in page
+    assert "subsidy-interview-amount = 500<" in page  # the value as a plain number
     assert "Audit trail" in page
     assert 'name="_save"' not in page
     # The buttons of an eligible application.

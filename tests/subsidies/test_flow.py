@@ -37,3 +37,24 @@ def test_interview_travel_from_application_to_payment(
     assert app.status == S.PAID
     assert LedgerEntry.objects.get(application=app).paid_at is not None
     assert timezone.now()
+
+
+def test_nobody_objects_to_their_own_award_and_checks_speak_the_applicants_language(
+    programme, district_1, staff_1, graduate_b, django_capture_on_commit_callbacks
+):
+    from django.core.exceptions import ValidationError
+
+    graduate = make_subsidy_graduate(district=district_1)
+    graduate.language = "en"
+    graduate.save(update_fields=["language"])
+    with_interview(graduate)
+    with django_capture_on_commit_callbacks(execute=True):
+        app = services.subsidy_application_create(programme=programme("interview-travel"), applicant=graduate)
+    check = EligibilityCheck.objects.get(application=app)
+    assert any(c["message"].startswith("Household registration") for c in check.result["criteria"])
+    services.subsidy_approve(application=app, actor=staff_1)
+    with pytest.raises(ValidationError) as refused:
+        services.objection_file(application=app, actor=graduate, text="我自己对这项补贴有异议，请核查")
+    assert refused.value.code == "own"
+    objection = services.objection_file(application=app, actor=graduate_b, text="该申请人并未来洛阳参加面试。")
+    assert objection.pk

@@ -457,6 +457,9 @@ class TestTheTraineeshipExample:
 
     def test_the_stored_checks_of_the_two_months(self, base, programme, django_capture_on_commit_callbacks, english):
         org, member = base
+        # The stored criteria are written in the applicant's language (the employer member's).
+        member.language = "en"
+        member.save(update_fields=["language"])
         trainee = make_subsidy_graduate()
         hire = hire_graduate(org, trainee, kind=PositionKind.TRAINEESHIP, hired_on=dt.date(2021, 11, 20))
         apps = []
