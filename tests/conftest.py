@@ -8,6 +8,7 @@ import shutil
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from portal import sms
 
@@ -56,6 +57,15 @@ def _clean_outboxes():
     sms.outbox.clear()
     yield
     sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request through the test client leaves
+    the language it activated on the thread, which would make later tests depend on order."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

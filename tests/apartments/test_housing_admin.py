@@ -647,7 +647,7 @@ def test_the_random_value_and_the_draw_wait_until_every_application_is_reviewed(
     """Anyone can work out every ticket from the published value, so review must be over
     before it is known: both the value and the draw are refused while applications wait."""
     _close_window(clock, round_1)
-    with pytest.raises(ValidationError, match="waiting for review"):
+    with translation.override("en"), pytest.raises(ValidationError, match="waiting for review"):
         services.round_publish_seed(round=round_1, actor=staff_1, **SEED)
     AllocationRound.objects.filter(pk=round_1.pk).update(
         public_seed=SEED["public_seed"], seed_source=SEED["source"], seed_published_at=timezone.now()

@@ -173,7 +173,7 @@ def test_graduate_with_interview_applies_staff_approve_notice_passes_payment_rec
     district_staff,
 ):
     programme = Programme.objects.get(code=PROGRAMME_CODE)
-    assert programme.name == PROGRAMME_NAME
+    assert programme.name_zh == PROGRAMME_NAME
 
     # --- 1. The graduate signs in and opens 补贴政策 from the menu.
     page.goto(f"{live_server.url}/accounts/login/?next=/")
