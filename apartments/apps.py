@@ -8,4 +8,4 @@ class ApartmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the notification kinds and the stay workflow.
-        from apartments import notifications, services  # noqa: F401
+        from apartments import notifications, privacy, services  # noqa: F401

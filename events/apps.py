@@ -8,4 +8,4 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the notification kinds and the event and registration workflows.
-        from events import notifications, services  # noqa: F401
+        from events import notifications, privacy, services  # noqa: F401

@@ -8,4 +8,4 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the notification kinds and the position and application workflows.
-        from jobs import notifications, services  # noqa: F401
+        from jobs import notifications, privacy, services  # noqa: F401

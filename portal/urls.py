@@ -15,6 +15,7 @@ portal_patterns = [
     path("", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
     path("profile/consent/", views.consent, name="consent"),
+    path("profile/export.json", views.data_export, name="data_export"),
     path("profile/documents/", views.document_upload, name="document_upload"),
     path("profile/documents/<int:pk>/delete/", views.document_delete, name="document_delete"),
     path("documents/<int:pk>/", views.document_download, name="document_download"),

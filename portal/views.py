@@ -257,3 +257,23 @@ def healthz(request):
             checks["broker"] = "error"
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+@login_required
+@require_GET
+def data_export(request):
+    """The signed-in person's copy of everything the portal holds about them, as JSON."""
+    import json
+
+    from django.http import HttpResponse
+
+    from portal.privacy import personal_data_export
+
+    data = personal_data_export(user=request.user)
+    services.audit_record(actor=request.user, action=AuditAction.EXPORT, target=request.user, reason="data export")
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -9,6 +9,6 @@ class SubsidiesConfig(AppConfig):
     def ready(self) -> None:
         # Register the notification kinds and the application workflow; re-check open
         # applications when a fact in another app changes.
-        from subsidies import notifications, services, signals  # noqa: F401
+        from subsidies import notifications, privacy, services, signals  # noqa: F401
 
         signals.connect()
