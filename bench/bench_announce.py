@@ -28,27 +28,24 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    ROOT,
-    VENV_BIN,
-    bench_environment,
     database_label,
-    is_postgres,
+    noop_tasks,
     print_table,
     setup_django,
+    start_workers,
+    stop_workers,
+    wait_for,
+    worker_bench_environment,
 )
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 USER_PREFIX = "bench-announce-"
 STAFF_USERNAME = "bench-announce-organiser"
 EVENT_TITLE = "基准测试：洛龙区青年人才发展论坛"
@@ -56,24 +53,6 @@ TARGET_SECONDS = 30.0
 
 
 # --- set-up ------------------------------------------------------------------------------------
-
-
-def dedicated_database_url(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def redis_problem(url: str) -> str | None:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2)
-        client.ping()
-    except Exception as exc:
-        return f"Redis at {url} does not answer: {exc}"
-    if client.dbsize():
-        return f"the broker database {url} is not empty; choose a free one with --broker (it is purged)"
-    return None
 
 
 def subscribers(count: int, district) -> list[int]:
@@ -108,102 +87,40 @@ def subscribers(count: int, district) -> list[int]:
     return ids
 
 
-def organiser_and_event(district):
-    """City staff and a published forum in the district (made through the services once)."""
+def organiser_and_event(district, label: str):
+    """City staff and a new published forum in the district, made through the services: an
+    event is announced once, so each measured announcement gets an event of its own."""
     import datetime as dt
 
     from django.utils import timezone
 
     from events import services
-    from events.constants import EventKind, EventStatus
-    from events.models import Event
+    from events.constants import EventKind
     from portal.constants import Role
     from portal.models import User
 
     staff, _ = User.objects.get_or_create(
         username=STAFF_USERNAME, defaults={"role": Role.CITY_STAFF, "is_staff": True, "password": "!bench"}
     )
-    event = Event.objects.filter(title=EVENT_TITLE, status=EventStatus.PUBLISHED, starts_at__gt=timezone.now()).first()
-    if event is None:
-        now = timezone.now().replace(second=0, microsecond=0)
-        starts = now + dt.timedelta(days=30)
-        event = services.event_create(
-            actor=staff,
-            data={
-                "kind": EventKind.FORUM,
-                "title": EVENT_TITLE,
-                "description": "洛阳青年人才服务平台公告基准测试。",
-                "district": district,
-                "place": "洛阳市洛龙区开元大道 200 号",
-                "starts_at": starts,
-                "ends_at": starts + dt.timedelta(hours=3),
-                "capacity": 500,
-                "registration_opens": now,
-                "registration_closes": starts - dt.timedelta(hours=2),
-            },
-        )
-        services.event_publish(event=event, actor=staff)
+    now = timezone.now().replace(second=0, microsecond=0)
+    starts = now + dt.timedelta(days=30)
+    event = services.event_create(
+        actor=staff,
+        data={
+            "kind": EventKind.FORUM,
+            "title": f"{EVENT_TITLE}（{label}）",
+            "description": "洛阳青年人才服务平台公告基准测试。",
+            "district": district,
+            "place": "洛阳市洛龙区开元大道 200 号",
+            "starts_at": starts,
+            "ends_at": starts + dt.timedelta(hours=3),
+            "capacity": 500,
+            "registration_opens": now,
+            "registration_closes": starts - dt.timedelta(hours=2),
+        },
+    )
+    services.event_publish(event=event, actor=staff)
     return staff, event
-
-
-# --- workers --------------------------------------------------------------------------------------
-
-
-def start_workers(processes: int, concurrency: int) -> list[subprocess.Popen]:
-    env = os.environ.copy()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    run = uuid.uuid4().hex[:6]
-    return [
-        subprocess.Popen(
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "portal",
-                "--quiet",
-                "worker",
-                "-I",
-                "bench.noop_task",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "warning",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"bench-announce-{run}-{i}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        for i in range(processes)
-    ]
-
-
-def stop_workers(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def wait_for(predicate, timeout: float, what: str, procs: list[subprocess.Popen]) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if any(p.poll() is not None for p in procs):
-            raise SystemExit(f"A celery worker exited while waiting for {what}.")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"Gave up waiting for {what} after {timeout:.0f} s.")
-        time.sleep(0.05)
 
 
 # --- measurements ------------------------------------------------------------------------------------
@@ -223,23 +140,6 @@ def bare_bulk_create(user_ids: list[int]) -> float:
     )
     seconds = time.perf_counter() - started
     Notification.objects.filter(key__startswith=f"bare:{run}:").delete()
-    return seconds
-
-
-def noop_tasks(n: int, broker: str, procs, timeout: float) -> float:
-    import redis
-
-    from portal.celery import app
-
-    client = redis.Redis.from_url(broker)
-    counter = f"bench:announce:noop:{uuid.uuid4().hex}"
-    client.set(counter, 0)
-    started = time.perf_counter()
-    for _ in range(n):
-        app.send_task("bench.noop", args=[counter])
-    wait_for(lambda: int(client.get(counter) or 0) >= n, timeout, "the no-op tasks", procs)
-    seconds = time.perf_counter() - started
-    client.delete(counter)
     return seconds
 
 
@@ -280,23 +180,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="give up on a step after this many seconds")
     args = parser.parse_args()
 
-    if not is_postgres():
-        sys.exit(
-            "bench_announce.py needs PostgreSQL (the workers share the database): "
-            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal"
-        )
-    if urlsplit(args.broker).hostname not in LOOPBACK:
-        sys.exit("The benchmark only talks to 127.0.0.1: --broker must be a loopback address.")
-    if urlsplit(os.environ["DATABASE_URL"]).hostname not in LOOPBACK:
-        sys.exit("The benchmark only talks to 127.0.0.1: DATABASE_URL must point at a loopback address.")
-    problem = redis_problem(args.broker)
-    if problem:
-        sys.exit(f"bench_announce.py: {problem}")
-
-    os.environ["DATABASE_URL"] = dedicated_database_url(os.environ["DATABASE_URL"], args.database)
-    os.environ["CELERY_BROKER_URL"] = args.broker
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    bench_environment()
+    worker_bench_environment("bench_announce.py", args.broker, args.database)
     started = time.perf_counter()
     setup_django()
 
@@ -305,7 +189,8 @@ def main() -> int:
 
     district = District.objects.get(code="luolong")
     user_ids = subscribers(args.subscribers, district)
-    staff, event = organiser_and_event(district)
+    staff, event = organiser_and_event(district, "in-app")
+    _staff, email_event = organiser_and_event(district, "e-mail")
     print(
         f"Set-up: {len(user_ids):,} subscribers of {district}, event #{event.pk} ({time.perf_counter() - started:.1f} s)"
     )
@@ -314,7 +199,7 @@ def main() -> int:
     rows.append(("in-process: bare Notification bulk_create (baseline)", len(user_ids), bare_bulk_create(user_ids)))
     workers = args.processes * args.concurrency
     app.control.purge()
-    procs = start_workers(args.processes, args.concurrency)
+    procs = start_workers(args.processes, args.concurrency, "bench-announce")
     results = {}
     try:
         wait_for(lambda: len(app.control.ping(timeout=0.5)) >= args.processes, 60, "the workers to start", procs)
@@ -322,11 +207,11 @@ def main() -> int:
             (
                 f"workers {args.processes}x{args.concurrency}: no-op tasks (baseline)",
                 len(user_ids),
-                noop_tasks(len(user_ids), args.broker, procs, args.timeout),
+                noop_tasks(len(user_ids), args.broker, procs, args.timeout, "announce"),
             )
         )
         results["in_app"] = announce(staff, event, user_ids, email=False, procs=procs, timeout=args.timeout)
-        results["email"] = announce(staff, event, user_ids, email=True, procs=procs, timeout=args.timeout)
+        results["email"] = announce(staff, email_event, user_ids, email=True, procs=procs, timeout=args.timeout)
     finally:
         stop_workers(procs)
         app.control.purge()

@@ -38,28 +38,24 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import signal
-import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    ROOT,
-    VENV_BIN,
-    bench_environment,
     database_label,
-    is_postgres,
+    noop_tasks,
     print_table,
     setup_django,
+    start_workers,
+    stop_workers,
+    wait_for,
+    worker_bench_environment,
 )
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PREFIX = "bench-checks-"
 GRADUATES = 4000
 EMPLOYERS = 100
@@ -79,24 +75,6 @@ MIX = {
 
 
 # --- set-up ------------------------------------------------------------------------------------
-
-
-def dedicated_database_url(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def redis_problem(url: str) -> str | None:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2)
-        client.ping()
-    except Exception as exc:
-        return f"Redis at {url} does not answer: {exc}"
-    if client.dbsize():
-        return f"the broker database {url} is not empty; choose a free one with --broker (it is purged)"
-    return None
 
 
 def _credit_code(n: int) -> str:
@@ -466,66 +444,6 @@ def reset_applications(people: dict, total: int, today: dt.date) -> list[int]:
     return list(SubsidyApplication.objects.filter(applicant_id__in=users).order_by("pk").values_list("pk", flat=True))
 
 
-# --- workers --------------------------------------------------------------------------------------
-
-
-def start_workers(processes: int, concurrency: int) -> list[subprocess.Popen]:
-    env = os.environ.copy()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    run = uuid.uuid4().hex[:6]
-    return [
-        subprocess.Popen(
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "portal",
-                "--quiet",
-                "worker",
-                "-I",
-                "bench.noop_task",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "warning",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"bench-checks-{run}-{i}@%h",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        for i in range(processes)
-    ]
-
-
-def stop_workers(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def wait_for(predicate, timeout: float, what: str, procs: list[subprocess.Popen]) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if any(p.poll() is not None for p in procs):
-            raise SystemExit(f"A celery worker exited while waiting for {what}.")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"Gave up waiting for {what} after {timeout:.0f} s.")
-        time.sleep(0.05)
-
-
 # --- measurements ------------------------------------------------------------------------------------
 
 
@@ -540,23 +458,6 @@ def bare_bulk_create(ids: list[int]) -> float:
     )
     seconds = time.perf_counter() - started
     EligibilityCheck.objects.filter(application_id__in=ids, sequence=0).delete()
-    return seconds
-
-
-def noop_tasks(n: int, broker: str, procs, timeout: float) -> float:
-    import redis
-
-    from portal.celery import app
-
-    client = redis.Redis.from_url(broker)
-    counter = f"bench:checks:noop:{uuid.uuid4().hex}"
-    client.set(counter, 0)
-    started = time.perf_counter()
-    for _ in range(n):
-        app.send_task("bench.noop", args=[counter])
-    wait_for(lambda: int(client.get(counter) or 0) >= n, timeout, "the no-op tasks", procs)
-    seconds = time.perf_counter() - started
-    client.delete(counter)
     return seconds
 
 
@@ -617,23 +518,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="give up on a step after this many seconds")
     args = parser.parse_args()
 
-    if not is_postgres():
-        sys.exit(
-            "bench_checks.py needs PostgreSQL (the workers share the database): "
-            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal"
-        )
-    if urlsplit(args.broker).hostname not in LOOPBACK:
-        sys.exit("The benchmark only talks to 127.0.0.1: --broker must be a loopback address.")
-    if urlsplit(os.environ["DATABASE_URL"]).hostname not in LOOPBACK:
-        sys.exit("The benchmark only talks to 127.0.0.1: DATABASE_URL must point at a loopback address.")
-    problem = redis_problem(args.broker)
-    if problem:
-        sys.exit(f"bench_checks.py: {problem}")
-
-    os.environ["DATABASE_URL"] = dedicated_database_url(os.environ["DATABASE_URL"], args.database)
-    os.environ["CELERY_BROKER_URL"] = args.broker
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    bench_environment()
+    worker_bench_environment("bench_checks.py", args.broker, args.database)
     started = time.perf_counter()
     setup_django()
 
@@ -654,12 +539,16 @@ def main() -> int:
     ]
     workers = args.processes * args.concurrency
     app.control.purge()
-    procs = start_workers(args.processes, args.concurrency)
+    procs = start_workers(args.processes, args.concurrency, "bench-checks")
     try:
         wait_for(lambda: len(app.control.ping(timeout=0.5)) >= args.processes, 60, "the workers to start", procs)
         label = f"workers {args.processes}x{args.concurrency}"
         rows.append(
-            (f"{label}: no-op tasks (baseline)", len(ids), noop_tasks(len(ids), args.broker, procs, args.timeout))
+            (
+                f"{label}: no-op tasks (baseline)",
+                len(ids),
+                noop_tasks(len(ids), args.broker, procs, args.timeout, "checks"),
+            )
         )
         checked = batched_checks(ids, args.batch, procs, args.timeout)
         rows.append((f"{label}: checks, {args.batch} a task (subsidy_checks_batch)", len(ids), checked))

@@ -1,15 +1,20 @@
-"""What both benchmarks share: the project on sys.path, the configured database created and
-migrated, demo data loaded, free loopback ports, and a table printer. Benchmarks only ever
+"""What the benchmarks share: the project on sys.path, the configured database created and
+migrated, demo data loaded, free loopback ports, a table printer, and for the worker benchmarks
+(announce, checks) a dedicated database, a broker check and celery workers. Benchmarks only ever
 talk to 127.0.0.1."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import statistics
+import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -116,3 +121,126 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(fmt(row))
+
+
+# --- the worker benchmarks (announce, checks): a dedicated database, a Redis broker, workers ---
+
+
+def dedicated_database_url(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def redis_problem(url: str) -> str | None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.ping()
+    except Exception as exc:
+        return f"Redis at {url} does not answer: {exc}"
+    if client.dbsize():
+        return f"the broker database {url} is not empty; choose a free one with --broker (it is purged)"
+    return None
+
+
+def start_workers(processes: int, concurrency: int, name: str) -> list[subprocess.Popen]:
+    """Celery worker processes (own session each) named `<name>-<run>-<i>@host`."""
+    env = os.environ.copy()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    run = uuid.uuid4().hex[:6]
+    return [
+        subprocess.Popen(
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "portal",
+                "--quiet",
+                "worker",
+                "-I",
+                "bench.noop_task",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--hostname",
+                f"{name}-{run}-{i}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        for i in range(processes)
+    ]
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_for(predicate, timeout: float, what: str, procs: list[subprocess.Popen]) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if any(p.poll() is not None for p in procs):
+            raise SystemExit(f"A celery worker exited while waiting for {what}.")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Gave up waiting for {what} after {timeout:.0f} s.")
+        time.sleep(0.05)
+
+
+def noop_tasks(n: int, broker: str, procs, timeout: float, name: str) -> float:
+    """The baseline: ``n`` no-op tasks (bench/noop_task.py) through the broker and the workers."""
+    import redis
+
+    from portal.celery import app
+
+    client = redis.Redis.from_url(broker)
+    counter = f"bench:{name}:noop:{uuid.uuid4().hex}"
+    client.set(counter, 0)
+    started = time.perf_counter()
+    for _ in range(n):
+        app.send_task("bench.noop", args=[counter])
+    wait_for(lambda: int(client.get(counter) or 0) >= n, timeout, "the no-op tasks", procs)
+    seconds = time.perf_counter() - started
+    client.delete(counter)
+    return seconds
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def worker_bench_environment(script: str, broker: str, database: str) -> None:
+    """Refuse what the worker benchmarks cannot or must not use (no PostgreSQL, a broker or a
+    database off the loopback, a busy broker), then point this process and the workers at the
+    dedicated database ``database`` and the broker, tasks queued rather than run eagerly."""
+    if not is_postgres():
+        sys.exit(
+            f"{script} needs PostgreSQL (the workers share the database): "
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal"
+        )
+    if urlsplit(broker).hostname not in LOOPBACK:
+        sys.exit("The benchmark only talks to 127.0.0.1: --broker must be a loopback address.")
+    if urlsplit(os.environ["DATABASE_URL"]).hostname not in LOOPBACK:
+        sys.exit("The benchmark only talks to 127.0.0.1: DATABASE_URL must point at a loopback address.")
+    problem = redis_problem(broker)
+    if problem:
+        sys.exit(f"{script}: {problem}")
+
+    os.environ["DATABASE_URL"] = dedicated_database_url(os.environ["DATABASE_URL"], database)
+    os.environ["CELERY_BROKER_URL"] = broker
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    bench_environment()

@@ -132,7 +132,7 @@ class SubsidyDecisionMixin(DecisionAdminMixin):
     """The subsidy decision pages: a summary of the record above the question, links to
     related pages beside the buttons, and a note on the change page."""
 
-    decision_template = "admin/subsidies/decision.html"
+    decision_template = "admin/portal/decision.html"
     change_form_template = "admin/subsidies/change_form.html"
 
     def decision_summary(self, obj) -> list[tuple]:

@@ -41,7 +41,7 @@ class HousingDecisionMixin(DecisionAdminMixin):
     """The housing decision pages: a summary of the record above the question, and links to
     related pages beside the buttons."""
 
-    decision_template = "admin/apartments/housing/decision.html"
+    decision_template = "admin/portal/decision.html"
     change_form_template = "admin/apartments/housing/change_form.html"
 
     def decision_summary(self, obj) -> list[tuple[Any, Any]]:

@@ -5,13 +5,11 @@ and reject; offers withdrawn; leases renewed and ended; masked CSV exports; the 
 figures. District staff see and act on their own districts only, and a service's refusal
 is a message, never an error page."""
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -43,6 +41,10 @@ from apartments.models import (
 )
 from portal.constants import AuditAction
 from portal.models import AuditEntry, Document
+from tests.admin_helpers import csv_rows as _csv_rows
+from tests.admin_helpers import login as _login
+from tests.admin_helpers import messages as _messages
+from tests.admin_helpers import result_pks as _result_pks
 from tests.apartments.conftest import housing_apply, make_housing_graduate, make_project, make_round
 from tests.portal.factories import ProfileFactory
 
@@ -73,23 +75,8 @@ def client_en(client):
     return client
 
 
-def _login(client, user):
-    client.force_login(user)
-    return client
-
-
-def _messages(response) -> list[str]:
-    with translation.override("en"):
-        return [str(m) for m in get_messages(response.wsgi_request)]
-
-
 def _url(model: str, name: str, obj) -> str:
     return reverse(f"admin:apartments_{model}_{name}", args=[obj.pk])
-
-
-def _result_pks(response) -> set[int]:
-    assert response.status_code == 200
-    return {obj.pk for obj in response.context["cl"].result_list}
 
 
 @pytest.fixture
@@ -818,12 +805,6 @@ def test_the_queue_is_searched_by_reference_or_name(client_en, staff_1, submitte
     assert _result_pks(client_en.get(APPLICATIONS, {"status__exact": "submitted"})) == {first.pk, second.pk}
     page = client_en.get(APPLICATIONS).content.decode()
     assert first.applicant.profile.real_name not in page  # names are masked in the list
-
-
-def _csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_applications_csv_export_is_masked_and_audited(client_en, staff_1, submitted):

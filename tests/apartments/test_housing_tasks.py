@@ -10,25 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
-import os
-import subprocess
-import sys
-import threading
-import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from celery import Task
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
 from apartments import lottery, selectors, services, tasks
 from apartments.constants import HousingApplicationStatus, OfferStatus, RoundStatus
 from apartments.models import AllocationRound, HousingApplication, HousingOffer, LeaseRecheck
 from portal.models import Notification
+from tests import workers
 from tests.apartments.conftest import housing_apply, make_housing_graduate, make_project, make_round
+from tests.workers import wait as _wait
 
 HOUSING_TASKS = ("round_draw", "housing_offers_fill", "housing_offers_run", "leases_recheck_remind")
 SEED = "03 17 22 28 31 + 09"
@@ -153,79 +147,17 @@ def test_celery_beat_runs_the_housing_tasks():
 # --- through a real broker and a real worker -----------------------------------------------------
 
 
-def _worker_env(tmp_path: Path) -> dict:
-    """The worker's environment, as in tests/portal/test_celery_integration.py: the test
-    database, the test broker, mail and SMS written to files."""
-    from tests.portal.test_celery_integration import REDIS_URL, database_url
-
-    (tmp_path / "sms").mkdir(exist_ok=True)
-    (tmp_path / "mail").mkdir(exist_ok=True)
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "TEST_SMS_BACKEND": "portal.sms.FileSmsBackend",
-        "SMS_FILE_PATH": str(tmp_path / "sms"),
-        "TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "TEST_EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
 @pytest.fixture
 def start_worker(transactional_db, tmp_path):
     """Start real ``celery -A portal worker`` processes on the test database (one at a time,
     each with its own log); all are stopped before the database is flushed."""
-    from tests.portal.test_celery_integration import REPO_ROOT, Worker, wait_for
-
-    started: list[Worker] = []
-
-    def start(name: str) -> Worker:
-        env = _worker_env(tmp_path)
-        log_path = tmp_path / f"{name}.log"
-        command = [
-            sys.executable, "-m", "celery", "-A", "portal", "worker",
-            "-l", "info", "-P", "solo", "-n", f"housing-{name}-{time.time_ns()}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        worker = Worker(process, log_path, tmp_path / "sms", tmp_path / "mail")
-        started.append(worker)
-        wait_for(lambda: " ready." in worker.log(), f"the worker {name} to start", worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.process.terminate()
-            try:
-                worker.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait(timeout=5)
+    yield from workers.worker_starter(tmp_path, "housing")
 
 
 @pytest.fixture
 def broker():
     """This process publishes to the test Redis (purged before and after)."""
-    import redis
-
-    from tests.portal.test_celery_integration import REDIS_URL, sending_to
-
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    with sending_to(REDIS_URL):
-        yield client
-    client.flushdb()
-
-
-def _wait(predicate, what: str, worker=None, timeout: float = 60):
-    from tests.portal.test_celery_integration import wait_for
-
-    return wait_for(predicate, what, worker, timeout=timeout)
+    yield from workers.purged_broker()
 
 
 @pytest.mark.redis
@@ -278,39 +210,6 @@ def test_the_draw_button_is_carried_out_by_a_real_worker(broker, start_worker, d
     assert after == before
 
 
-@contextmanager
-def _round_row_locked(round_id: int):
-    """Hold the round's row lock from another connection (as a long transaction would), so
-    a draw that reaches its first write on the round waits there."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        try:
-            with transaction.atomic():
-                AllocationRound.objects.select_for_update().get(pk=round_id)
-                locked.set()
-                release.wait(timeout=120)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert locked.wait(timeout=30)
-    try:
-        yield
-    finally:
-        release.set()
-        thread.join(timeout=30)
-
-
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_in_the_middle_of_the_draw_loses_nothing(broker, start_worker, district_1, staff_1):
@@ -319,9 +218,9 @@ def test_a_worker_killed_in_the_middle_of_the_draw_loses_nothing(broker, start_w
     queued = [json.loads(m)["headers"]["task"] for m in broker.lrange("celery", 0, -1)]
     assert queued.count("apartments.tasks.round_draw") == 1
 
-    with _round_row_locked(round.pk):
+    with workers.row_locked(AllocationRound, round.pk):
         first = start_worker("killed")
-        _wait(lambda: _backends_waiting_for_a_lock() >= 1, "the draw to wait on the round's row", first)
+        _wait(lambda: workers.backends_waiting_for_a_lock() >= 1, "the draw to wait on the round's row", first)
         assert first.received("apartments.tasks.round_draw") == 1
         first.process.kill()  # SIGKILL in the middle of the task: no ack is sent
         first.process.wait(timeout=10)

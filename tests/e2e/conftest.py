@@ -114,3 +114,11 @@ def snap(page, artifacts_dir):
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
+@pytest.fixture
+def luolong(db):
+    """洛龙区, the district the journeys happen in (loaded by the data migrations)."""
+    from portal.models import District
+
+    return District.objects.get(code="luolong")

@@ -18,15 +18,13 @@ import datetime as dt
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from events import services as event_services
 from events.constants import EventKind, EventStatus, RegistrationStatus
 from events.models import Event, Registration
-from portal.models import District
-from tests.e2e.browser import new_page, sign_in, snap_other
+from tests.e2e.browser import new_page, sign_in, snap_other, verified_email
 from tests.e2e.conftest import PHONE
 from tests.portal.factories import DistrictStaffFactory, ProfileFactory, UserFactory
 
@@ -45,32 +43,16 @@ QUESTION = "您的专业"
 R = RegistrationStatus
 
 
-def _verified_email(user, email: str, password: str):
-    """A password and a verified primary e-mail address, so allauth signs the user in with
-    them and never stops at an e-mail confirmation page."""
-    user.email = email
-    user.set_password(password)
-    user.save(update_fields=["email", "password"])
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
-@pytest.fixture
-def luolong(db) -> District:
-    return District.objects.get(code="luolong")
-
-
 @pytest.fixture
 def district_staff(luolong):
-    staff = DistrictStaffFactory(districts=[luolong])
-    return _verified_email(staff, STAFF_EMAIL, STAFF_PASSWORD)
+    return verified_email(DistrictStaffFactory(districts=[luolong]), STAFF_EMAIL, STAFF_PASSWORD)
 
 
 @pytest.fixture
 def graduate(luolong):
     """A bachelor with a complete profile (ID number, so an age; education, so a graduate)."""
     profile = ProfileFactory(complete=True, real_name=GRADUATE_NAME, district=luolong)
-    return _verified_email(profile.user, GRADUATE_EMAIL, GRADUATE_PASSWORD)
+    return verified_email(profile.user, GRADUATE_EMAIL, GRADUATE_PASSWORD)
 
 
 @pytest.fixture
@@ -277,7 +259,7 @@ def test_employer_drafts_a_fair_with_the_browsers_date_pickers(live_server, page
 
     organisation = OrganisationFactory(name="洛阳轴承集团有限公司", district=luolong)
     portal_services.organisation_verify(organisation=organisation, actor=CityStaffFactory())
-    employer = _verified_email(organisation.memberships.get().user, "hr@zys.example.com", "Luoyang-2026-employer")
+    employer = verified_email(organisation.memberships.get().user, "hr@zys.example.com", "Luoyang-2026-employer")
     UserFactory()  # someone else, to make sure the page lists only this employer's events
 
     page.goto(f"{live_server.url}/accounts/login/?next=/events/organise/new/")

@@ -25,23 +25,18 @@ for as well."""
 
 import contextlib
 import datetime as dt
-import io
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from apartments.constants import HousingApplicationStatus, LeaseStatus, OfferStatus, RoundStatus, UnitState
 from apartments.models import AllocationRound, HousingApplication, HousingOffer, Lease, Unit
 from portal import services as portal_services
 from portal.constants import DocumentKind
-from portal.models import District
 from tests.apartments.conftest import make_project, make_round
-from tests.e2e.browser import new_page, sign_in, snap_other
+from tests.e2e.browser import new_page, png, sign_in, snap_other, verified_email
 from tests.portal.factories import DistrictStaffFactory, ProfileFactory
 
 # live_server needs committed rows (transaction=True); serialized_rollback puts back the rows the
@@ -61,27 +56,6 @@ SEED_SOURCE = "中国福利彩票双色球第2026050期开奖号码"
 
 
 # --- set-up through the services ---------------------------------------------------------------
-
-
-def _png(name: str) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), (164, 22, 26)).save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def _verified_email(user, email: str, password: str):
-    """A password and a verified primary e-mail address, so allauth signs the user in with
-    them and never stops at an e-mail confirmation page."""
-    user.email = email
-    user.set_password(password)
-    user.save(update_fields=["email", "password"])
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
-@pytest.fixture
-def luolong(db) -> District:
-    return District.objects.get(code="luolong")
 
 
 @pytest.fixture
@@ -110,16 +84,15 @@ def graduate(luolong):
         hukou_city="郑州市",
         works_in_luoyang=True,
     )
-    user = _verified_email(profile.user, GRADUATE_EMAIL, GRADUATE_PASSWORD)
-    portal_services.document_upload(owner=user, kind=DocumentKind.DEGREE_CERTIFICATE, upload=_png("degree.png"))
+    user = verified_email(profile.user, GRADUATE_EMAIL, GRADUATE_PASSWORD)
+    portal_services.document_upload(owner=user, kind=DocumentKind.DEGREE_CERTIFICATE, upload=png("degree.png"))
     assert profile.is_from_outside_luoyang is True
     return user
 
 
 @pytest.fixture
 def district_staff(luolong):
-    staff = DistrictStaffFactory(districts=[luolong])
-    return _verified_email(staff, STAFF_EMAIL, STAFF_PASSWORD)
+    return verified_email(DistrictStaffFactory(districts=[luolong]), STAFF_EMAIL, STAFF_PASSWORD)
 
 
 # --- the journey -----------------------------------------------------------------------------------

@@ -16,15 +16,11 @@ instead of waiting."""
 
 import contextlib
 import datetime as dt
-import io
 import re
 from decimal import Decimal
 
 import pytest
-from allauth.account.models import EmailAddress
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from apartments import constants as station_constants
@@ -35,8 +31,8 @@ from jobs import services as jobs_services
 from jobs.constants import ApplicationStatus, PositionKind
 from portal import services as portal_services
 from portal.constants import DocumentKind, EducationLevel, Industry
-from portal.models import District, Parameter
-from tests.e2e.browser import new_page, sign_in, snap_other
+from portal.models import Parameter
+from tests.e2e.browser import new_page, png, sign_in, snap_other, verified_email
 from tests.portal.factories import CityStaffFactory, DistrictStaffFactory, OrganisationFactory, ProfileFactory
 
 # live_server needs committed rows (transaction=True); serialized_rollback puts back the rows the
@@ -52,27 +48,6 @@ EMPLOYER_NAME = "洛阳轴承集团有限公司"
 
 
 # --- set-up through the services ---------------------------------------------------------------
-
-
-def _png(name: str) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), (164, 22, 26)).save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def _verified_email(user, email: str, password: str):
-    """A password and a verified primary e-mail address, so allauth signs the user in with
-    them and never stops at an e-mail confirmation page."""
-    user.email = email
-    user.set_password(password)
-    user.save(update_fields=["email", "password"])
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
-@pytest.fixture
-def luolong(db) -> District:
-    return District.objects.get(code="luolong")
 
 
 @pytest.fixture
@@ -122,8 +97,8 @@ def graduate(luolong):
         hukou_province="河南省",
         hukou_city="郑州市",
     )
-    user = _verified_email(profile.user, GRADUATE_EMAIL, GRADUATE_PASSWORD)
-    portal_services.document_upload(owner=user, kind=DocumentKind.DEGREE_CERTIFICATE, upload=_png("degree.png"))
+    user = verified_email(profile.user, GRADUATE_EMAIL, GRADUATE_PASSWORD)
+    portal_services.document_upload(owner=user, kind=DocumentKind.DEGREE_CERTIFICATE, upload=png("degree.png"))
     assert profile.is_from_outside_luoyang is True
     return user
 
@@ -175,8 +150,7 @@ def interview(graduate, luolong):
 
 @pytest.fixture
 def district_staff(luolong):
-    staff = DistrictStaffFactory(districts=[luolong])
-    return _verified_email(staff, STAFF_EMAIL, STAFF_PASSWORD)
+    return verified_email(DistrictStaffFactory(districts=[luolong]), STAFF_EMAIL, STAFF_PASSWORD)
 
 
 # --- helpers ----------------------------------------------------------------------------------------

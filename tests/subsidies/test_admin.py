@@ -7,18 +7,15 @@ service's refusal (the budget, the same person) is a message, never an error pag
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from portal.constants import AuditAction, DocumentKind, OrganisationKind
 from portal.models import AuditEntry
@@ -27,6 +24,10 @@ from subsidies import services
 from subsidies.constants import ObjectionStatus
 from subsidies.constants import SubsidyStatus as S
 from subsidies.models import LedgerEntry, Objection, Programme, SubsidyApplication
+from tests.admin_helpers import csv_rows as _csv_rows
+from tests.admin_helpers import login as _login
+from tests.admin_helpers import messages as _messages
+from tests.admin_helpers import result_pks as _result_pks
 from tests.apartments import conftest as housing
 from tests.apartments.conftest import DAY0, give_letter, set_parameter
 from tests.portal.factories import DistrictStaffFactory, OrganisationFactory, ProfileFactory
@@ -52,29 +53,8 @@ def client_en(client):
     return client
 
 
-def _login(client, user):
-    client.force_login(user)
-    return client
-
-
-def _messages(response) -> list[str]:
-    with translation.override("en"):
-        return [str(m) for m in get_messages(response.wsgi_request)]
-
-
 def _url(model: str, name: str, obj) -> str:
     return reverse(f"admin:subsidies_{model}_{name}", args=[obj.pk])
-
-
-def _result_pks(response) -> set[int]:
-    assert response.status_code == 200
-    return {obj.pk for obj in response.context["cl"].result_list}
-
-
-def _csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def _masked(name: str) -> str:

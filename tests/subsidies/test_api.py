@@ -14,16 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from jobs import services as jobs_services
 from jobs.constants import PositionKind
 from portal.constants import DocumentKind
 from portal.rules import months_later
 from subsidies import services
 from subsidies.models import Programme, SubsidyApplication
 from tests.apartments.conftest import give_letter
-from tests.jobs.factories import JobApplicationFactory, PositionFactory, TraineeshipBaseFactory
+from tests.jobs.factories import TraineeshipBaseFactory
 from tests.portal.factories import OrganisationFactory
-from tests.subsidies.conftest import make_subsidy_graduate, with_interview
+from tests.subsidies.conftest import hire as _hire
+from tests.subsidies.conftest import verified_employer as _verified_employer
 
 pytestmark = pytest.mark.django_db
 
@@ -58,42 +58,6 @@ def _criteria(body) -> dict[str, bool]:
 
 def _month(day=None) -> str:
     return f"{day or timezone.localdate():%Y-%m}"
-
-
-@pytest.fixture
-def grad(district_1):
-    """Eligible for the interview travel subsidy: from 郑州, graduated half a year ago,
-    invited to an interview by a Luoyang employer in the jobs programme."""
-    user = make_subsidy_graduate(district=district_1)
-    with_interview(user)
-    return user
-
-
-@pytest.fixture
-def grad_no_interview(district_2):
-    return make_subsidy_graduate(district=district_2)
-
-
-def _verified_employer(district):
-    org = OrganisationFactory(verified=True, district=district)
-    return org, org.memberships.get().user
-
-
-def _hire(org, employer, *, kind=PositionKind.TRAINEESHIP):
-    """A graduate hired through the jobs services into a position of ``org``."""
-    position = PositionFactory(organisation=org, kind=kind, published=True)
-    application = JobApplicationFactory(position=position, offered=True)
-    jobs_services.job_application_hire(application=application, actor=employer)
-    application.refresh_from_db()
-    return application
-
-
-@pytest.fixture
-def base(district_1):
-    """A verified organisation that is a traineeship base, with a trainee hired today."""
-    org, employer = _verified_employer(district_1)
-    TraineeshipBaseFactory(organisation=org)
-    return org, employer, _hire(org, employer)
 
 
 def _apply(user, **body):

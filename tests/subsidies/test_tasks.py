@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
-import threading
-import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from celery import Task
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -30,10 +24,12 @@ from subsidies import constants as c
 from subsidies import services, tasks
 from subsidies.constants import SubsidyStatus as S
 from subsidies.models import EligibilityCheck, Programme, SubsidyApplication
+from tests import workers
 from tests.apartments import conftest as housing
 from tests.apartments.conftest import set_parameter
 from tests.subsidies.conftest import make_subsidy_graduate, with_interview
 from tests.subsidies.test_services import CHECK_KINDS, employer, hire_graduate, make_application
+from tests.workers import wait as _wait
 
 clock = housing.clock
 
@@ -198,65 +194,17 @@ def test_the_queries_per_check_do_not_grow_with_the_batch(clock, programme, dist
 # --- through a real broker and a real worker ---------------------------------------------------------
 
 
-def _worker_env(tmp_path: Path) -> dict:
-    from tests.apartments.test_housing_tasks import _worker_env as housing_env
-
-    return housing_env(tmp_path)
-
-
 @pytest.fixture
 def start_worker(transactional_db, tmp_path):
     """Start real ``celery -A portal worker`` processes on the test database, each with its
     own log; all are stopped before the database is flushed."""
-    from tests.portal.test_celery_integration import REPO_ROOT, Worker, wait_for
-
-    started = []
-
-    def start(name: str):
-        log_path = tmp_path / f"{name}.log"
-        command = [
-            sys.executable, "-m", "celery", "-A", "portal", "worker",
-            "-l", "info", "-P", "solo", "-n", f"subsidies-{name}-{time.time_ns()}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=_worker_env(tmp_path), stdout=log, stderr=subprocess.STDOUT
-            )
-        worker = Worker(process, log_path, tmp_path / "sms", tmp_path / "mail")
-        started.append(worker)
-        wait_for(lambda: " ready." in worker.log(), f"the worker {name} to start", worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.process.terminate()
-            try:
-                worker.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait(timeout=5)
+    yield from workers.worker_starter(tmp_path, "subsidies")
 
 
 @pytest.fixture
 def broker():
     """This process publishes to the test Redis (purged before and after)."""
-    import redis
-
-    from tests.portal.test_celery_integration import REDIS_URL, sending_to
-
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    with sending_to(REDIS_URL):
-        yield client
-    client.flushdb()
-
-
-def _wait(predicate, what: str, worker=None, timeout: float = 60):
-    from tests.portal.test_celery_integration import wait_for
-
-    return wait_for(predicate, what, worker, timeout=timeout)
+    yield from workers.purged_broker()
 
 
 def _graduates(district, n: int, *, interview: bool = True):
@@ -311,39 +259,6 @@ def test_submitted_applications_are_checked_by_a_real_worker(broker, start_worke
     assert _told(apps) == {a.pk: 1 for a in apps}  # the outcomes did not change
 
 
-@contextmanager
-def _application_row_locked(application_id: int):
-    """Hold one application's row lock from another connection (as a staff member's long
-    transaction would), so a batch of checks that includes it waits there."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        try:
-            with transaction.atomic():
-                SubsidyApplication.objects.select_for_update().get(pk=application_id)
-                locked.set()
-                release.wait(timeout=120)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert locked.wait(timeout=30)
-    try:
-        yield
-    finally:
-        release.set()
-        thread.join(timeout=30)
-
-
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_in_the_middle_of_a_batch_leaves_one_check_and_one_notification_each(
@@ -360,9 +275,9 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_one_check_and_one_notif
     queued = [json.loads(m)["headers"]["task"] for m in broker.lrange("celery", 0, -1)]
     assert queued == ["subsidies.tasks.subsidy_checks_batch"]
 
-    with _application_row_locked(apps[3].pk):
+    with workers.row_locked(SubsidyApplication, apps[3].pk):
         first = start_worker("killed")
-        _wait(lambda: _backends_waiting_for_a_lock() >= 1, "the batch to wait on the locked application", first)
+        _wait(lambda: workers.backends_waiting_for_a_lock() >= 1, "the batch to wait on the locked application", first)
         assert first.received("subsidies.tasks.subsidy_checks_batch") == 1
         first.process.kill()  # SIGKILL in the middle of the batch: no ack is sent
         first.process.wait(timeout=10)
