@@ -22,7 +22,7 @@ from jobs.models import Interview, JobApplication, Position, TraineeshipBase
 from portal import selectors as portal_selectors
 from portal import services as portal_services
 from portal import workflow
-from portal.constants import DocumentKind, Role
+from portal.constants import DocumentKind
 from portal.models import AuditEntry, Document, Organisation, User
 from portal.permissions import can_review_district, is_member, register_document_reader
 
@@ -73,7 +73,7 @@ def _position_decided(kind: str):
 
 
 def _position_submitted(position: Position, entry: AuditEntry):
-    reviewers = User.objects.filter(is_active=True, role=Role.DISTRICT_STAFF, districts=position.district_id)
+    reviewers = portal_selectors.district_staff(district_id=position.district_id)
     context = {
         "position": position.title,
         "organisation": position.organisation.name,

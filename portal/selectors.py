@@ -26,6 +26,13 @@ from portal.models import (
 from portal.permissions import may_read_document, staff_district_ids
 
 
+def district_staff(*, district_id: int | None) -> QuerySet[User]:
+    """The active staff members of a district: whom a programme tells about work waiting there."""
+    from portal.constants import Role
+
+    return User.objects.filter(is_active=True, role=Role.DISTRICT_STAFF, districts=district_id)
+
+
 def scope_to_districts(qs: QuerySet, user: User, district_path: str = "district") -> QuerySet:
     """Limit a queryset to the districts a staff member serves (all for city staff)."""
     ids = staff_district_ids(user)

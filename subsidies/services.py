@@ -26,7 +26,7 @@ from portal.constants import AuditAction, OrganisationStatus, Role
 from portal.models import AuditEntry, Document, Organisation, User
 from portal.permissions import can_review_district, is_member, register_document_reader
 from portal.rules import months_later
-from portal.selectors import parameter_value
+from portal.selectors import district_staff, parameter_value
 from subsidies import constants as c
 from subsidies import rules, selectors
 from subsidies.constants import (
@@ -703,7 +703,7 @@ def objection_file(*, application: SubsidyApplication, actor: User, text: str) -
         if actor.pk in (app.applicant_id, app.beneficiary_id):
             raise ValidationError(_("You cannot object to your own application."), code="own")
         objection = Objection.objects.create(application=app, filed_by=actor, text=text[:4000])
-        staff = User.objects.filter(is_active=True, role=Role.DISTRICT_STAFF, districts=app.district_id)
+        staff = district_staff(district_id=app.district_id)
         link = reverse("admin:subsidies_objection_change", args=[objection.pk])
         for member in staff:
             portal_services.notify(

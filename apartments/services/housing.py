@@ -53,6 +53,7 @@ from portal.constants import AuditAction, DocumentKind, Role
 from portal.models import AuditEntry, Document, User
 from portal.permissions import can_review_district, register_document_reader
 from portal.rules import RuleResult, months_later
+from portal.selectors import district_staff
 from portal.services.documents import image_reencode, sniff_content_type
 
 __all__ = [
@@ -1004,6 +1005,7 @@ def leases_recheck_remind(*, today: dt.date | None = None) -> int:
     due = Lease.objects.filter(status=LeaseStatus.ACTIVE, next_recheck_on__lte=today).select_related(
         "unit__project__district", "tenant"
     )
+    staff_of: dict[int, list[User]] = {}  # read once per district, not once per lease
     for lease in due:
         with transaction.atomic():
             recheck, created = LeaseRecheck.objects.get_or_create(lease=lease, due_on=lease.next_recheck_on)
@@ -1012,10 +1014,10 @@ def leases_recheck_remind(*, today: dt.date | None = None) -> int:
                 continue
             context = {"project": lease.unit.project.name, "unit": lease.unit.label, "link": _my_link()}
             portal_services.notify(user=lease.tenant, kind="housing_recheck", context=context)
-            staff = User.objects.filter(
-                is_active=True, role=Role.DISTRICT_STAFF, districts=lease.unit.project.district_id
-            )
-            for member in staff:
+            district_id = lease.unit.project.district_id
+            if district_id not in staff_of:
+                staff_of[district_id] = list(district_staff(district_id=district_id))
+            for member in staff_of[district_id]:
                 portal_services.notify(
                     user=member,
                     kind="housing_recheck_staff",

@@ -12,6 +12,7 @@ from portal import workflow
 from portal.constants import MemberRole, OrganisationStatus, Role
 from portal.models import AuditEntry, Membership, Organisation, User
 from portal.permissions import can_review_district, is_member
+from portal.selectors import district_staff
 from portal.validators import validate_credit_code
 
 from .notifications import notify
@@ -38,7 +39,7 @@ def _member_notifications(org: Organisation, entry: AuditEntry, kind: str):
 
 
 def _staff_notifications(org: Organisation, entry: AuditEntry | None):
-    reviewers = User.objects.filter(is_active=True, role=Role.DISTRICT_STAFF, districts=org.district_id)
+    reviewers = district_staff(district_id=org.district_id)
     context = {
         "organisation": org.name,
         "district": org.district.name,

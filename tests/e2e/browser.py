@@ -2,11 +2,13 @@
 signing in as a person types it; and their set-up: people who can sign in with an e-mail
 address and password, and an image to upload."""
 
+import datetime as dt
 import io
 import re
 
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
@@ -60,3 +62,54 @@ def verified_email(user, email: str, password: str):
     user.save(update_fields=["email", "password"])
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
+
+
+def interview_through_the_services(
+    graduate,
+    district,
+    *,
+    employer_name: str,
+    position: dict,
+    on: dt.date,
+    place: str = "洛阳市洛龙区开元大道 1 号 3 楼",
+):
+    """What an employer really produces before a journey starts: city staff verify the
+    organisation, its position is published, the graduate applies and is invited to an
+    interview on ``on`` at 10:00 — all through the jobs services."""
+    from jobs import services as jobs_services
+    from jobs.constants import ApplicationStatus, PositionKind
+    from portal import services as portal_services
+    from portal.constants import EducationLevel, Industry
+    from tests.portal.factories import CityStaffFactory, OrganisationFactory
+
+    city_staff = CityStaffFactory()
+    organisation = OrganisationFactory(name=employer_name, district=district)
+    portal_services.organisation_verify(organisation=organisation, actor=city_staff)
+    organisation.refresh_from_db()
+    employer = organisation.memberships.get().user
+    data = {
+        "kind": PositionKind.JOB,
+        "district": district,
+        "industry": Industry.BEARINGS,
+        "education_level": EducationLevel.BACHELOR,
+        "majors": "机械工程",
+        "work_address": "洛阳市洛龙区开元大道 1 号",
+        "deadline": timezone.localdate() + dt.timedelta(days=30),
+        **position,
+    }
+    created = jobs_services.position_create(organisation=organisation, actor=employer, data=data)
+    jobs_services.position_submit(position=created, actor=employer)
+    jobs_services.position_approve(position=created, actor=city_staff)
+    created.refresh_from_db()
+    application = jobs_services.job_application_submit(
+        position=created, applicant=graduate, cover_note="希望来洛阳工作。"
+    )
+    invitation = jobs_services.job_application_invite(
+        application=application,
+        actor=employer,
+        starts_at=timezone.make_aware(dt.datetime.combine(on, dt.time(10))),
+        place=place,
+    )
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.INTERVIEW
+    return invitation

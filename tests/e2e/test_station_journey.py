@@ -27,13 +27,11 @@ from apartments import constants as station_constants
 from apartments import services as station_services
 from apartments.constants import FollowUpOutcome, FollowUpStage, StationKind, StayStatus
 from apartments.models import FollowUp, Station, StationNight, Stay
-from jobs import services as jobs_services
-from jobs.constants import ApplicationStatus, PositionKind
 from portal import services as portal_services
-from portal.constants import DocumentKind, EducationLevel, Industry
+from portal.constants import DocumentKind
 from portal.models import Parameter
-from tests.e2e.browser import new_page, png, sign_in, snap_other, verified_email
-from tests.portal.factories import CityStaffFactory, DistrictStaffFactory, OrganisationFactory, ProfileFactory
+from tests.e2e.browser import interview_through_the_services, new_page, png, sign_in, snap_other, verified_email
+from tests.portal.factories import DistrictStaffFactory, ProfileFactory
 
 # live_server needs committed rows (transaction=True); serialized_rollback puts back the rows the
 # data migrations loaded (districts, policy parameters), which the flush after the test removes.
@@ -107,45 +105,19 @@ def graduate(luolong):
 def interview(graduate, luolong):
     """An employer's published position, the graduate's application, and an interview
     invitation for tomorrow at 10:00, all through the jobs services."""
-    city_staff = CityStaffFactory()
-    organisation = OrganisationFactory(name=EMPLOYER_NAME, district=luolong)
-    portal_services.organisation_verify(organisation=organisation, actor=city_staff)
-    organisation.refresh_from_db()
-    employer = organisation.memberships.get().user
-    position = jobs_services.position_create(
-        organisation=organisation,
-        actor=employer,
-        data={
-            "kind": PositionKind.JOB,
+    return interview_through_the_services(
+        graduate,
+        luolong,
+        employer_name=EMPLOYER_NAME,
+        position={
             "title": "轴承工艺工程师",
             "description": "负责精密轴承生产工艺优化，参与新产品试制。",
-            "district": luolong,
-            "industry": Industry.BEARINGS,
-            "education_level": EducationLevel.BACHELOR,
-            "majors": "机械工程",
             "headcount": 2,
             "salary_min": 6000,
             "salary_max": 9000,
-            "work_address": "洛阳市洛龙区开元大道 1 号",
-            "deadline": timezone.localdate() + dt.timedelta(days=30),
         },
+        on=timezone.localdate() + dt.timedelta(days=1),
     )
-    jobs_services.position_submit(position=position, actor=employer)
-    jobs_services.position_approve(position=position, actor=city_staff)
-    position.refresh_from_db()
-    application = jobs_services.job_application_submit(
-        position=position, applicant=graduate, cover_note="希望来洛阳工作。"
-    )
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    invitation = jobs_services.job_application_invite(
-        application=application,
-        actor=employer,
-        starts_at=timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(10))),
-        place="洛阳市洛龙区开元大道 1 号 3 楼",
-    )
-    application.refresh_from_db()
-    assert application.status == ApplicationStatus.INTERVIEW
-    return invitation
 
 
 @pytest.fixture

@@ -34,15 +34,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from jobs import services as jobs_services
-from jobs.constants import ApplicationStatus, PositionKind
 from portal import services as portal_services
-from portal.constants import DocumentKind, EducationLevel, Industry
+from portal.constants import DocumentKind
 from subsidies import services as subsidy_services
 from subsidies.constants import SubsidyStatus
 from subsidies.models import EligibilityCheck, LedgerEntry, Programme, SubsidyApplication
-from tests.e2e.browser import new_page, png, sign_in, snap_other, verified_email
-from tests.portal.factories import CityStaffFactory, DistrictStaffFactory, OrganisationFactory, ProfileFactory
+from tests.e2e.browser import interview_through_the_services, new_page, png, sign_in, snap_other, verified_email
+from tests.portal.factories import DistrictStaffFactory, ProfileFactory
 
 # live_server needs committed rows (transaction=True); serialized_rollback puts back the rows the
 # data migrations loaded (districts, policy parameters, the programmes), which the flush after
@@ -86,45 +84,19 @@ def graduate(luolong):
 def interview(graduate, luolong):
     """An employer verified by city staff, its published position, the graduate's application
     and an interview invitation for next week, all through the jobs services."""
-    city_staff = CityStaffFactory()
-    organisation = OrganisationFactory(name=EMPLOYER_NAME, district=luolong)
-    portal_services.organisation_verify(organisation=organisation, actor=city_staff)
-    organisation.refresh_from_db()
-    employer = organisation.memberships.get().user
-    position = jobs_services.position_create(
-        organisation=organisation,
-        actor=employer,
-        data={
-            "kind": PositionKind.JOB,
+    return interview_through_the_services(
+        graduate,
+        luolong,
+        employer_name=EMPLOYER_NAME,
+        position={
             "title": "矿山装备设计工程师",
             "description": "负责大型矿山装备的结构设计与工艺改进。",
-            "district": luolong,
-            "industry": Industry.BEARINGS,
-            "education_level": EducationLevel.BACHELOR,
-            "majors": "机械工程",
             "headcount": 3,
             "salary_min": 6500,
             "salary_max": 9500,
-            "work_address": "洛阳市洛龙区开元大道 1 号",
-            "deadline": timezone.localdate() + dt.timedelta(days=30),
         },
+        on=timezone.localdate() + dt.timedelta(days=7),
     )
-    jobs_services.position_submit(position=position, actor=employer)
-    jobs_services.position_approve(position=position, actor=city_staff)
-    position.refresh_from_db()
-    application = jobs_services.job_application_submit(
-        position=position, applicant=graduate, cover_note="希望来洛阳工作。"
-    )
-    next_week = timezone.localdate() + dt.timedelta(days=7)
-    invitation = jobs_services.job_application_invite(
-        application=application,
-        actor=employer,
-        starts_at=timezone.make_aware(dt.datetime.combine(next_week, dt.time(10))),
-        place="洛阳市洛龙区开元大道 1 号 3 楼",
-    )
-    application.refresh_from_db()
-    assert application.status == ApplicationStatus.INTERVIEW
-    return invitation
 
 
 @pytest.fixture
