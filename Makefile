@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help run test check lint format messages worker beat bench bench-search bench-announce bench-checks browsers clean
+.PHONY: help run test check lint format messages worker beat bench bench-search bench-announce bench-checks bench-peak browsers clean
 
 help: ## Show this list of targets
 	@echo "Luoyang youth talent portal"
@@ -104,10 +104,14 @@ bench-checks: $(VENV)/.requirements-dev ## Check 10,000 subsidy applications thr
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://... (the eligibility benchmark needs PostgreSQL)." >&2; exit 1; }
 	$(PY) bench/bench_checks.py
 
-browsers: ## Install Debian's Chromium for the browser tests (as root, when missing)
-	@if [ -x /usr/bin/chromium ]; then echo "/usr/bin/chromium is installed."; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
-	else echo "Run as root, or: sudo apt-get install -y chromium" >&2; exit 1; fi
+bench-peak: $(VENV)/.requirements-dev ## Event opening + subsidy window at 50-400 clients vs a baseline, gunicorn + Redis + celery (needs DATABASE_URL=postgres://...)
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://... (the peak benchmark needs PostgreSQL)." >&2; exit 1; }
+	$(PY) bench/bench_peak.py
+
+browsers: ## Install Debian's Chromium (+ its Chinese strings and CJK fonts) for the browser tests, as root
+	@if [ -x /usr/bin/chromium ] && [ -f /usr/lib/chromium/locales/zh-CN.pak ]; then echo "/usr/bin/chromium is installed."; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-l10n fonts-noto-cjk; \
+	else echo "Run as root, or: sudo apt-get install -y chromium chromium-l10n fonts-noto-cjk" >&2; exit 1; fi
 
 clean: ## Remove .venv and caches (keeps db.sqlite3 and var/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

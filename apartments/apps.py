@@ -8,4 +8,9 @@ class ApartmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the notification kinds and the stay workflow.
-        from apartments import notifications, privacy, services  # noqa: F401
+        # The station and housing sections of "My applications" (portal.dashboard).
+        from apartments import dashboard, notifications, privacy, services  # noqa: F401
+        from portal.dashboard import register_section
+
+        register_section("stays", 20, dashboard.stays_section)
+        register_section("housing", 30, dashboard.housing_section)

@@ -20,7 +20,7 @@ from rest_framework.routers import SimpleRouter
 from events import selectors, services
 from events.constants import EventKind, RegistrationStatus
 from events.models import Event, Registration, Venue
-from portal.api import OwnRowsViewSet, service_refusals
+from portal.api import OwnRowsViewSet, PortalAutoSchema, service_refusals
 from portal.models import District
 
 # At most this many answers in one registration (events have at most 10 questions).
@@ -201,20 +201,24 @@ class EventFailedCriterionSerializer(serializers.Serializer):
 _registration_refused = inline_serializer(
     "RegistrationRefused",
     fields={
-        "non_field_errors": serializers.ListField(child=serializers.CharField()),
+        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
         "failed_criteria": EventFailedCriterionSerializer(many=True, required=False),
-        "answers": serializers.ListField(
-            child=serializers.CharField(), required=False, help_text="What is wrong with the answers."
-        ),
+        # A list of messages, or for malformed answers the messages per answer.
+        "answers": serializers.JSONField(required=False, help_text="What is wrong with the answers."),
     },
 )
 _check_in_refused = inline_serializer(
     "CheckInRefused",
     fields={
-        "code": serializers.ListField(child=serializers.CharField(), help_text="What is wrong with the code."),
+        "code": serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="What is wrong with the code."
+        ),
+        # Only with a well-formed code the service refused; a malformed request has the messages per field.
         "error": serializers.ChoiceField(
-            choices=["unknown", "other_event", "twice", "not_confirmed"],
+            required=False,
+            choices=["unknown", "other_event", "too_early", "ended", "twice", "not_confirmed"],
             help_text="unknown: no ticket has this code; other_event: the ticket is for another event; "
+            "too_early: check-in has not opened yet; ended: the event is over; "
             "twice: already checked in; not_confirmed: the registration holds no confirmed place.",
         ),
     },
@@ -235,6 +239,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     """Published events and their free places; registering; organisers' check-in."""
 
     lookup_value_converter = "int"
+    schema = PortalAutoSchema()
 
     serializer_class = EventSerializer
     permission_classes = [AllowAny]

@@ -8,4 +8,8 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the notification kinds and the event and registration workflows.
-        from events import notifications, privacy, services  # noqa: F401
+        # The events section of "My applications" (portal.dashboard).
+        from events import dashboard, notifications, privacy, services  # noqa: F401
+        from portal.dashboard import register_section
+
+        register_section("events", 50, dashboard.section)

@@ -197,7 +197,11 @@ def check_in(request, pk: int):
     counts = dict.fromkeys(RegistrationStatus.values, 0)
     for status in event.registrations.values_list("status", flat=True):
         counts[status] += 1
-    return render(request, "events/check_in.html", {"event": event, "form": form, "counts": counts})
+    opens, closes = services.check_in_window(event)
+    now = timezone.now()
+    context = {"event": event, "form": form, "counts": counts, "opens": opens, "closes": closes}
+    context["window"] = "early" if now < opens else "ended" if now > closes else "open"
+    return render(request, "events/check_in.html", context)
 
 
 @login_required

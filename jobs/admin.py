@@ -138,6 +138,8 @@ class PositionAdmin(StaffAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_moderate"] = bool(obj and obj.status == PositionStatus.PENDING and request.user.is_portal_staff)
+        # Every field is the employer's and read-only here: no save buttons that save nothing.
+        context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description=gettext_lazy("Expire the selected published positions"))

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import include, path
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -15,11 +15,18 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from jobs import selectors, services
-from jobs.constants import POSITION_FIELDS, SEARCH_CACHE_SECONDS, ApplicationStatus, PositionKind, SortOrder
+from jobs.constants import (
+    POSITION_FIELDS,
+    SEARCH_CACHE_SECONDS,
+    ApplicationStatus,
+    PositionKind,
+    RejectionReason,
+    SortOrder,
+)
 from jobs.forms import district_choices
 from jobs.models import Interview, JobApplication, Position
 from portal import selectors as portal_selectors
-from portal.api import OwnRowsViewSet, service_refusals
+from portal.api import ApiErrorSerializer, OwnRowsViewSet, PortalAutoSchema, service_refusals
 from portal.constants import EducationLevel, Industry
 from portal.models import District
 
@@ -45,6 +52,8 @@ class PositionSerializer(serializers.ModelSerializer):
 class EmployerPositionSerializer(PositionSerializer):
     organisation_id = serializers.IntegerField()
     applicant_count = serializers.IntegerField(read_only=True)
+    # "" unless staff rejected the position.
+    rejection_reason = serializers.ChoiceField(choices=RejectionReason.choices, allow_blank=True, read_only=True)
 
     class Meta(PositionSerializer.Meta):
         fields = [*PositionSerializer.Meta.fields, "status_reason", "rejection_reason", "applicant_count"]
@@ -139,6 +148,7 @@ class PositionViewSet(viewsets.ReadOnlyModelViewSet):
     """Published positions open for applications: search and detail (no sign-in needed)."""
 
     lookup_value_converter = "int"
+    schema = PortalAutoSchema()
 
     serializer_class = PositionSerializer
     permission_classes = [AllowAny]
@@ -240,6 +250,12 @@ class EmployerPositionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, 
             .order_by("-created_at")
         )
 
+    @extend_schema(
+        responses={
+            201: EmployerPositionSerializer,
+            404: OpenApiResponse(ApiErrorSerializer, "organisation_id is not one of the caller's organisations."),
+        }
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -8,4 +8,8 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the notification kinds and the position and application workflows.
-        from jobs import notifications, privacy, services  # noqa: F401
+        # The jobs section of "My applications" (portal.dashboard).
+        from jobs import dashboard, notifications, privacy, services  # noqa: F401
+        from portal.dashboard import register_section
+
+        register_section("jobs", 10, dashboard.section)

@@ -101,11 +101,12 @@ class InterviewForm(forms.Form):
 
 class ApplicationDecisionForm(forms.Form):
     decision = forms.ChoiceField(
+        label=_("Decision"),
         choices=[
             (ApplicationStatus.OFFERED, _("Make an offer")),
             (ApplicationStatus.HIRED, _("Confirm the hire")),
             (ApplicationStatus.REJECTED, _("Decline")),
-        ]
+        ],
     )
     reason = forms.CharField(
         label=_("Message to the applicant (optional)"),

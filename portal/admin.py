@@ -30,6 +30,7 @@ from portal.models import (
     ApplicantProfile,
     AuditEntry,
     Consent,
+    DeletionRequest,
     Delivery,
     District,
     Document,
@@ -664,6 +665,9 @@ class OrganisationAdmin(StaffAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_decide"] = bool(obj and obj.status == OrganisationStatus.PENDING and request.user.is_portal_staff)
+        if not request.user.is_city_staff:
+            # District staff decide with the buttons above; every field is read-only for them.
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def has_change_permission(self, request, obj=None):
@@ -910,3 +914,19 @@ class ParameterAdmin(StaffAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(DeletionRequest)
+class DeletionRequestAdmin(ReadOnlyAdminMixin, StaffAdmin):
+    """Accounts their owners deleted (ADR 0009): staff of the person's district read when it
+    was asked and finished and what it withdrew; only the pseudonym is left to show."""
+
+    list_display = ["pseudonym", "district", "status", "requested_at", "completed_at"]
+    list_filter = ["status", "district"]
+    search_fields = ["pseudonym"]
+    list_select_related = ["district"]
+    date_hierarchy = "requested_at"
+    readonly_fields = ["pseudonym", "district", "status", "requested_at", "completed_at", "withdrawn", "summary"]
+    fields = readonly_fields
+    inlines = [AuditInline]
+    csv_fields = ["pseudonym", "district__name", "status", "requested_at", "completed_at"]

@@ -7,15 +7,18 @@ from contextlib import contextmanager
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import RetrieveUpdateAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from portal import selectors, services
+from portal.constants import Gender
 from portal.models import ApplicantProfile, District, Notification, Organisation
 from portal.validators import validate_credit_code, validate_id_number
 
@@ -39,12 +42,59 @@ def service_refusals() -> Iterator[None]:
         raise drf_error(exc) from exc
 
 
+class ApiErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why the request was refused, in the reader's language.")
+
+
+INPUT_REFUSED = OpenApiResponse(
+    {"type": "object", "additionalProperties": {}},
+    description="The input was refused: a list of messages per field (nested for nested input), "
+    "non_field_errors for the request as a whole.",
+)
+
+
+class PortalAutoSchema(AutoSchema):
+    """The OpenAPI description of every portal API view: what it answers, and the refusals
+    it can give besides (DRF's own answers, each with its body), so that a client (and the
+    API fuzz test) knows every status code to expect. An operation that documents its own
+    refusal keeps it."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        safe = self.method in ("GET", "HEAD")
+        has_body = not safe and self._get_request_body() is not None
+        has_query = any(p["in"] == "query" and p["name"] != "page" for p in self._get_parameters())
+        public = safe and all(isinstance(p, AllowAny) for p in self.view.get_permissions())
+        refusals = {
+            # Every write can be refused by its service (a move the workflow does not allow).
+            "400": INPUT_REFUSED if not safe or has_query else None,
+            # Also on public operations: an unknown token is refused, not ignored.
+            "401": OpenApiResponse(ApiErrorSerializer, "Not signed in, or the token is unknown."),
+            "403": None if public else OpenApiResponse(ApiErrorSerializer, "Not allowed for the caller."),
+            # Another tenant's object is 404, like one that does not exist; so is a page past the last.
+            "404": OpenApiResponse(ApiErrorSerializer, "No such object the caller may see, or no such page.")
+            if "{" in self.path or self._is_paginated_list()
+            else None,
+            "415": OpenApiResponse(ApiErrorSerializer, "The request body is not in a supported media type.")
+            if has_body
+            else None,
+        }
+        for code, response in refusals.items():
+            if response is not None and code not in responses:
+                responses[code] = self._get_response_for_code(response, code, direction=direction)
+        return responses
+
+    def _is_paginated_list(self) -> bool:
+        return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
+
+
 class OwnRowsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The signed-in user's own rows (``own_rows``), listed and one by one; subclasses add
     what one may do with them. Ids in the URL are integers; schema generation, which has no
     user, gets no rows."""
 
     lookup_value_converter = "int"
+    schema = PortalAutoSchema()
 
     def own_rows(self):
         raise NotImplementedError
@@ -69,6 +119,8 @@ class ProfileSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=District.objects.all(), allow_null=True, required=False
     )
     is_from_outside_luoyang = serializers.BooleanField(read_only=True, allow_null=True)
+    # Read from the ID number: "" until one is given.
+    gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True, read_only=True)
     completeness = serializers.SerializerMethodField()
 
     class Meta:
@@ -109,6 +161,7 @@ class MeView(RetrieveUpdateAPIView):
     """The signed-in graduate's profile. The ID number is write-only and read back masked."""
 
     serializer_class = ProfileSerializer
+    schema = PortalAutoSchema()
     http_method_names = ["get", "patch", "put", "head", "options"]
 
     def get_object(self):
@@ -136,6 +189,7 @@ class MarkReadSerializer(serializers.Serializer):
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
+    schema = PortalAutoSchema()
     filterset_fields = {"read_at": ["isnull"], "kind": ["exact"]}
 
     def get_queryset(self):
@@ -201,6 +255,7 @@ class OrganisationViewSet(
     """Organisations the signed-in user belongs to; POST registers a new one."""
 
     serializer_class = OrganisationSerializer
+    schema = PortalAutoSchema()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

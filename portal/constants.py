@@ -111,3 +111,10 @@ class AuditAction(models.TextChoices):
     PII_UNMASK = "pii_unmask", _("Personal data unmasked")
     PII_VIEW = "pii_view", _("Record with personal data opened")
     EXPORT = "export", _("Export")
+    DELETION = "deletion", _("Account deletion")
+    RETENTION = "retention", _("Anonymised after the retention period")
+
+
+class DeletionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested, being processed")
+    COMPLETED = "completed", _("Completed: personal data anonymised")

@@ -139,3 +139,14 @@ class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
         if not self.errors and not data.get("phone") and not data.get("email"):
             raise forms.ValidationError(_("Enter your mobile phone number or your e-mail address."))
         return data
+
+
+class DeletionConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand that my account is closed now, my personal data is anonymised and my uploaded "
+            "documents are deleted, and that this cannot be undone."
+        ),
+        required=True,
+        error_messages={"required": _("Please tick the box to confirm the deletion.")},
+    )

@@ -1,5 +1,7 @@
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -8,12 +10,15 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import selectors, services
-from portal.constants import AuditAction
+from portal.constants import AuditAction, Role
+from portal.dashboard import dashboard_for
 from portal.forms import (
     ConsentForm,
+    DeletionConfirmForm,
     DocumentUploadForm,
     NotificationPreferenceForm,
     OrganisationForm,
@@ -211,7 +216,14 @@ def organisation_detail(request, pk: int):
     return render(
         request,
         "portal/organisation_detail.html",
-        {"organisation": org, "form": form, "documents": documents, "upload_form": DocumentUploadForm()},
+        {
+            "organisation": org,
+            "form": form,
+            "documents": documents,
+            # Both forms have a "kind" field: the upload's ids must not repeat the details' ones
+            # (its label would point at the organisation's ownership select).
+            "upload_form": DocumentUploadForm(auto_id="id_document_%s"),
+        },
     )
 
 
@@ -277,3 +289,77 @@ def data_export(request):
     response["Content-Disposition"] = 'attachment; filename="my-data.json"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def deletion_request(request):
+    """The graduate deletes their account: what is deleted and what the city keeps, what to
+    settle first, and a confirmation that needs a fresh sign-in (password or SMS code, as
+    at sign-in; allauth asks before the POST goes through)."""
+    obligations = services.deletion_obligations(user=request.user)
+    form = DeletionConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and not obligations:
+        try:
+            services.deletion_request(user=request.user)
+        except services.DeletionRefused as exc:
+            obligations = exc.messages
+        else:
+            logout(request)
+            messages.success(
+                request,
+                _(
+                    "Your account has been deleted. Your personal data is being anonymised; the decisions "
+                    "the city must keep remain under a pseudonym."
+                ),
+            )
+            return redirect("portal:home")
+    return render(request, "portal/deletion_request.html", {"form": form, "obligations": obligations})
+
+
+@login_required
+@require_GET
+def applications(request):
+    """The page "My applications": every application, stay and registration of the signed-in person
+    across the programmes, with its status and the next step, newest first; closed items
+    older than ``dashboard.RECENT_DAYS`` only with ``?closed=1``. Employers and staff are
+    pointed to their own dashboards; a graduate without a complete profile is asked to
+    complete it (every programme reads it)."""
+    user = request.user
+    board = dashboard_for(user=user, show_closed=request.GET.get("closed") == "1")
+    is_graduate = user.role == Role.GRADUATE
+    profile = getattr(user, "profile", None) if is_graduate else None
+    needs_profile = is_graduate and (profile is None or bool(selectors.profile_completeness(profile=profile).missing))
+    return render(
+        request,
+        "portal/applications.html",
+        {
+            "board": board,
+            "is_graduate": is_graduate,
+            "needs_profile": needs_profile,
+            "is_member": user.role == Role.EMPLOYER or selectors.organisations_of_member(user=user).exists(),
+        },
+    )
+
+
+# --- error pages of addresses Django answers before any view (portal/urls.py handlers) ------
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """An address no URL pattern takes (e.g. ``/api/v1/positions/abc/``): API clients get the
+    API's own JSON 404, people the portal's page."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """A request Django refuses before any view (more than 1,000 form fields, a malformed
+    body): JSON for the API, the plain page otherwise."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("The request could not be read. Please check what was sent.")}, status=400)
+    return defaults.bad_request(request, exception)

@@ -36,7 +36,7 @@ from rest_framework.routers import SimpleRouter
 
 from jobs.models import JobApplication
 from portal import selectors as portal_selectors
-from portal.api import OwnRowsViewSet, drf_error
+from portal.api import OwnRowsViewSet, PortalAutoSchema, drf_error
 from portal.constants import DocumentKind, Role
 from portal.models import AuditEntry, Document, Organisation, User
 from portal.workflow import workflow_for
@@ -430,6 +430,7 @@ class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
     lookup_field = "code"
     lookup_value_converter = "slug"
+    schema = PortalAutoSchema()
 
     def get_permissions(self):
         if self.action == "eligibility":
@@ -519,7 +520,7 @@ class SubsidyApplicationSerializer(serializers.ModelSerializer):
         help_text="The graduate the subsidy is for: the applicant, the trainee or the hired graduate."
     )
     job_application = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The hire or traineeship an employer claims for."
+        read_only=True, allow_null=True, help_text="The hire or traineeship an employer claims for; null for graduates."
     )
     details = serializers.DictField(read_only=True, help_text="The programme's details as given.")
     eligibility = serializers.SerializerMethodField(
@@ -716,7 +717,8 @@ _refused = inline_serializer(
             name: serializers.ListField(child=serializers.CharField(), required=False)
             for name in ("programme", "organisation", "job_application", "month", "documents", "submit")
         },
-        "details": serializers.DictField(required=False, help_text="Errors per detail."),
+        # Errors per detail; a list of messages when the details are not an object at all.
+        "details": serializers.JSONField(required=False, help_text="Errors per detail."),
     },
 )
 

@@ -12,3 +12,9 @@ class SubsidiesConfig(AppConfig):
         from subsidies import notifications, privacy, services, signals  # noqa: F401
 
         signals.connect()
+
+        # The subsidies section of "My applications" (portal.dashboard).
+        from portal.dashboard import register_section
+        from subsidies import dashboard
+
+        register_section("subsidies", 40, dashboard.section)

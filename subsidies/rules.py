@@ -128,7 +128,14 @@ def _profile(result: RuleResult, facts: SubsidyFacts) -> None:
         result.add("profile", True, _("Profile: complete"))
 
 
-def _graduated_within(result: RuleResult, facts: SubsidyFacts, years: int, today: dt.date) -> None:
+def _graduated_within(
+    result: RuleResult, facts: SubsidyFacts, years: int, today: dt.date, *, at_hire: dt.date | None = None
+) -> None:
+    """Graduated at most ``years`` before ``today``, or before the hire (``at_hire``) where the
+    policy counts the years to the moment of hiring: an employer that hired a graduate in
+    their second year keeps the subsidy when the application is checked in the third."""
+    if at_hire is not None:
+        today = min(today, at_hire)
     if facts.graduation_date is None:
         result.add("graduation", False, _("Graduation date: not filled in the profile"))
         return
@@ -140,11 +147,18 @@ def _graduated_within(result: RuleResult, facts: SubsidyFacts, years: int, today
         )
         return
     within = facts.graduation_date >= years_later(today, -years)
-    message = (
-        _("Graduation: %(date)s, within %(n)d years")
-        if within
-        else _("Graduation: %(date)s, more than %(n)d years ago (%(years)d)")
-    )
+    if at_hire is not None:
+        message = (
+            _("Graduation: %(date)s, within %(n)d years of the hire")
+            if within
+            else _("Graduation: %(date)s, more than %(n)d years before the hire (%(years)d)")
+        )
+    else:
+        message = (
+            _("Graduation: %(date)s, within %(n)d years")
+            if within
+            else _("Graduation: %(date)s, more than %(n)d years ago (%(years)d)")
+        )
     result.add(
         "graduation",
         within,
@@ -297,7 +311,7 @@ def traineeship_living(facts: SubsidyFacts, params, period_start, today) -> Outc
     return Outcome(result, amount)
 
 
-@_register(RuleCode.EMPLOYER_HIRING, "2026-11-1", lambda f: [c.HIRING_AMOUNT, c.HIRING_GRADUATION_YEARS])
+@_register(RuleCode.EMPLOYER_HIRING, "2026-11-2", lambda f: [c.HIRING_AMOUNT, c.HIRING_GRADUATION_YEARS])
 def employer_hiring(facts: SubsidyFacts, params, period_start, today) -> Outcome:
     """Per hire recorded in jobs, for private employers hiring recent graduates."""
     result = RuleResult()
@@ -317,7 +331,8 @@ def employer_hiring(facts: SubsidyFacts, params, period_start, today) -> Outcome
         result.add("hire", False, _("Hire: no hire of this graduate recorded in the jobs programme"))
     else:
         result.add("hire", True, _("Hire: recorded on %(date)s") % {"date": facts.hire.hired_on.isoformat()})
-    _graduated_within(result, facts, _int(params, c.HIRING_GRADUATION_YEARS), today)
+    hired_on = facts.hire.hired_on if facts.hire is not None else None
+    _graduated_within(result, facts, _int(params, c.HIRING_GRADUATION_YEARS), today, at_hire=hired_on)
     _not_excluded(result, facts)
     return Outcome(result, _money(params[c.HIRING_AMOUNT]))
 

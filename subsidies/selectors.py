@@ -18,9 +18,9 @@ from portal.constants import DocumentKind, OrganisationKind, OrganisationStatus
 from portal.models import ApplicantProfile, Consent, Document, Organisation, Parameter, User
 from portal.rules import months_later
 from portal.selectors import profile_completeness, scope_to_districts
-from subsidies.constants import COMMITTED_STATES, RuleCode, SubsidyStatus
+from subsidies.constants import COMMITTED_STATES, PeriodKind, RuleCode, SubsidyStatus
 from subsidies.models import LedgerEntry, Objection, Programme, SubsidyApplication
-from subsidies.rules import RULES, HireFact, SubsidyFacts
+from subsidies.rules import RULES, HireFact, SubsidyFacts, month_label
 
 __all__ = [
     "applications_for_staff",
@@ -493,3 +493,14 @@ def claimable_hires(*, organisations, programme: Programme) -> QuerySet:
     if programme.rule_code == RuleCode.TRAINEESHIP_LIVING:
         hires = hires.filter(position__kind=PositionKind.TRAINEESHIP)
     return hires
+
+
+def period_label(app: SubsidyApplication) -> str:
+    """The period an application is for, as people write it: a month (or months), a year, a day."""
+    kind = app.programme.period_kind
+    if kind == PeriodKind.MONTHLY:
+        start, end = month_label(app.period_start), month_label(app.period_end)
+        return start if start == end else f"{start} – {end}"
+    if kind == PeriodKind.YEARLY:
+        return str(app.period_start.year)
+    return f"{app.period_start:%Y-%m-%d}"

@@ -31,7 +31,6 @@ from subsidies.constants import (
 )
 from subsidies.forms import HIRE_RULES, ObjectionForm, SubsidyApplicationForm
 from subsidies.models import Objection, Programme, SubsidyApplication
-from subsidies.rules import month_label
 
 NOTICES_PER_PAGE = 50
 # A service's error code → the field of the application form it belongs to (the others,
@@ -195,7 +194,7 @@ def programme(request, code: str):
             **_preview(request.user, programme, form),
         )
         for app in context["my_applications"]:
-            app.period_label = _period_label(app)
+            app.period_label = selectors.period_label(app)
     return render(request, "subsidies/programme.html", context)
 
 
@@ -270,16 +269,6 @@ def _add_service_errors(form: SubsidyApplicationForm, exc: ValidationError) -> N
 # --- my subsidies -------------------------------------------------------------------------------
 
 
-def _period_label(app: SubsidyApplication) -> str:
-    kind = app.programme.period_kind
-    if kind == PeriodKind.MONTHLY:
-        start, end = month_label(app.period_start), month_label(app.period_end)
-        return start if start == end else f"{start} – {end}"
-    if kind == PeriodKind.YEARLY:
-        return str(app.period_start.year)
-    return f"{app.period_start:%Y-%m-%d}"
-
-
 def _can_withdraw(app: SubsidyApplication) -> bool:
     return workflow_for(app).get(app.status, SubsidyStatus.WITHDRAWN) is not None
 
@@ -293,7 +282,7 @@ def _person_name(user) -> str:
 def mine(request):
     applications = list(selectors.applications_of(user=request.user))
     for app in applications:
-        app.period_label = _period_label(app)
+        app.period_label = selectors.period_label(app)
         app.can_withdraw = _can_withdraw(app)
         app.checking = app.status == SubsidyStatus.SUBMITTED
         app.beneficiary_name = _person_name(app.beneficiary)
@@ -309,7 +298,7 @@ def mine(request):
 @login_required
 def application(request, pk: int):
     app = get_object_or_404(selectors.applications_of(user=request.user), pk=pk)
-    app.period_label = _period_label(app)
+    app.period_label = selectors.period_label(app)
     app.can_withdraw = _can_withdraw(app)
     app.beneficiary_name = _person_name(app.beneficiary)
     checks = list(app.checks.all())
@@ -388,7 +377,7 @@ def notices(request):
     )
     for app in rows:
         app.masked_name = mask_name(_person_name(app.beneficiary or app.applicant)) or "—"
-        app.period_label = _period_label(app)
+        app.period_label = selectors.period_label(app)
         app.my_objection = filed.get(app.pk)
         app.objection_form = ObjectionForm(auto_id=f"id_objection_{app.pk}_%s")
     return render(request, "subsidies/notices.html", {"page": page, "rows": rows, "today": timezone.localdate()})

@@ -129,3 +129,31 @@ def city_staff(db):
     from tests.portal.factories import CityStaffFactory
 
     return CityStaffFactory()
+
+
+@pytest.fixture
+def at_the_event(monkeypatch):
+    """``at_the_event(event)`` moves ``timezone.now`` to ten minutes after the event's start,
+    when tickets are checked in (the check-in window opens two hours before the start).
+    Other threads of the process (a live server) see the same moment."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    def go(event) -> dt.datetime:
+        moment = event.starts_at + dt.timedelta(minutes=10)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return moment
+
+    return go
+
+
+@pytest.fixture(autouse=True)
+def _log_capture():
+    """Every test starts with the privacy scan's log capture on the root logger: a test that
+    reconfigures logging (a worker fix-up running ``django.setup()`` again) must not leave
+    the tests after it unscanned. ``scan_logs`` fails if it is removed during a test."""
+    from tests.privacy_scan import install_log_capture
+
+    install_log_capture()
+    yield

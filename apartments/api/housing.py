@@ -29,7 +29,7 @@ from apartments.models import (
     UnitType,
 )
 from portal import selectors as portal_selectors
-from portal.api import OwnRowsViewSet, drf_error, service_refusals
+from portal.api import OwnRowsViewSet, PortalAutoSchema, drf_error, service_refusals
 from portal.constants import Role
 from portal.models import District, Document
 
@@ -222,6 +222,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     they may apply to one."""
 
     lookup_value_converter = "int"
+    schema = PortalAutoSchema()
 
     serializer_class = ApartmentProjectSerializer
     permission_classes = [AllowAny]

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from apartments import selectors, services
 from apartments.constants import FollowUpOutcome, FollowUpStage
 from apartments.models import FollowUp, Station, Stay
-from portal.api import OwnRowsViewSet, drf_error, service_refusals
+from portal.api import OwnRowsViewSet, PortalAutoSchema, drf_error, service_refusals
 from portal.constants import DocumentKind
 from portal.models import Document
 
@@ -176,6 +176,7 @@ class StationViewSet(viewsets.ReadOnlyModelViewSet):
     night (no sign-in needed)."""
 
     lookup_value_converter = "int"
+    schema = PortalAutoSchema()
 
     serializer_class = StationSerializer
     permission_classes = [AllowAny]
@@ -253,6 +254,9 @@ class StationBriefSerializer(serializers.ModelSerializer):
 
 class FollowUpSerializer(serializers.ModelSerializer):
     waiting_for_answer = serializers.SerializerMethodField()
+    outcome = serializers.ChoiceField(
+        choices=FollowUpOutcome.choices, allow_blank=True, read_only=True, help_text='"" until answered.'
+    )
 
     class Meta:
         model = FollowUp
@@ -276,8 +280,8 @@ class FollowUpSerializer(serializers.ModelSerializer):
 class StaySerializer(serializers.ModelSerializer):
     station = StationBriefSerializer(read_only=True)
     check_out = serializers.DateField(read_only=True, help_text="The morning the stay ends.")
-    interview = serializers.PrimaryKeyRelatedField(read_only=True)
-    invitation_document = serializers.PrimaryKeyRelatedField(read_only=True)
+    interview = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    invitation_document = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     eligibility = EligibilitySerializer(read_only=True, help_text="The check made when the stay was booked.")
     follow_ups = FollowUpSerializer(many=True, read_only=True)
 
@@ -336,7 +340,8 @@ def _is_open(follow_up: FollowUp) -> bool:
 _booking_refused = inline_serializer(
     "BookingRefused",
     fields={
-        "non_field_errors": serializers.ListField(child=serializers.CharField()),
+        # A refused booking; a malformed one has the messages per field instead.
+        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
         "failed_criteria": FailedCriterionSerializer(many=True, required=False),
     },
 )

@@ -4,6 +4,7 @@ from .documents import Document
 from .notifications import Delivery, Notification, NotificationPreference
 from .organisations import Membership, Organisation
 from .parameters import Parameter
+from .privacy import DeletionRequest, pseudonym_for
 from .profiles import ApplicantProfile, Consent
 from .users import User
 
@@ -11,6 +12,7 @@ __all__ = [
     "ApplicantProfile",
     "AuditEntry",
     "Consent",
+    "DeletionRequest",
     "Delivery",
     "District",
     "Document",
@@ -20,4 +22,5 @@ __all__ = [
     "Organisation",
     "Parameter",
     "User",
+    "pseudonym_for",
 ]

@@ -3,6 +3,13 @@ these functions; forms and serializers only validate input."""
 
 from .accounts import staff_role_set
 from .audit import audit_record
+from .deletion import (
+    DeletionRefused,
+    deletion_execute,
+    deletion_obligations,
+    deletion_request,
+    retention_run,
+)
 from .documents import document_delete, document_upload
 from .notifications import (
     delivery_mark_failed,
@@ -30,12 +37,16 @@ from .profiles import (
 from .workflow import TransitionNotAllowed, transition
 
 __all__ = [
+    "DeletionRefused",
     "TransitionNotAllowed",
     "audit_record",
     "consent_give",
     "consent_withdraw",
     "delivery_mark_failed",
     "delivery_send",
+    "deletion_execute",
+    "deletion_obligations",
+    "deletion_request",
     "document_delete",
     "document_upload",
     "notification_preference_update",
@@ -51,6 +62,7 @@ __all__ = [
     "profile_record_employment",
     "profile_unmask_id_number",
     "profile_update",
+    "retention_run",
     "staff_role_set",
     "transition",
 ]

@@ -4,6 +4,7 @@ import hashlib
 import io
 import re
 import warnings
+import zlib
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -70,13 +71,61 @@ def image_reencode(data: bytes, content_type: str, *, max_size: tuple[int, int] 
     return out.getvalue()
 
 
+# An object stream (PDF 1.5+) holds objects compressed, where a plain search cannot see
+# their names: "<< /Type /ObjStm ... /Filter /FlateDecode >> stream ... endstream".
+_PDF_STREAM = re.compile(rb"<<((?:(?!<<|>>).|<<(?:(?!<<|>>).)*>>)*?)>>\s*stream\r?\n", re.DOTALL)
+_PDF_OBJECT_STREAM_MAX = 32 * 1024 * 1024
+_PDF_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)")
+
+
+def _pdf_names(data: bytes) -> bytes:
+    return _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def _pdf_unchecked() -> ValidationError:
+    return ValidationError(
+        _("This PDF uses a compression the portal cannot check. Please save it again as a standard PDF."),
+        code="pdf_unchecked",
+    )
+
+
+def _pdf_object_streams(data: bytes):
+    """The inflated contents of the PDF's object streams (FlateDecode, the only filter
+    writers use for them). Image and page-content streams are not inflated: active content
+    can only be named in dictionaries, and dictionaries live in objects or object streams."""
+    for match in _PDF_STREAM.finditer(data):
+        dictionary = _pdf_names(match.group(1))
+        if b"/ObjStm" not in dictionary or b"/Filter" not in dictionary:
+            continue  # not an object stream, or one stored plain (already searched)
+        filters = _PDF_FILTER.search(dictionary)
+        if filters is None or filters.group(1).strip(b"[] \t\r\n") != b"/FlateDecode":
+            # An object stream we cannot read is one we cannot vouch for.
+            raise _pdf_unchecked()
+        end = data.find(b"endstream", match.end())
+        raw = data[match.end() : end if end != -1 else len(data)]
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(raw, _PDF_OBJECT_STREAM_MAX)
+        except zlib.error as exc:
+            raise ValidationError(
+                _("The PDF file is incomplete or damaged. Please upload it again."), code="pdf_broken"
+            ) from exc
+        if inflater.unconsumed_tail:  # larger than any honest object stream: a zip bomb
+            raise _pdf_unchecked()
+        yield inflated
+
+
 def _check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-1024:]:
         raise ValidationError(_("The PDF file is incomplete or damaged. Please upload it again."), code="pdf_broken")
-    if _PDF_FORBIDDEN.search(_PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)):
-        raise ValidationError(
-            _("PDF files with scripts, attachments or embedded media are not accepted."), code="pdf_active"
-        )
+    active = ValidationError(
+        _("PDF files with scripts, attachments or embedded media are not accepted."), code="pdf_active"
+    )
+    if _PDF_FORBIDDEN.search(_pdf_names(data)):
+        raise active
+    for objects in _pdf_object_streams(data):
+        if _PDF_FORBIDDEN.search(_pdf_names(objects)):
+            raise active
 
 
 def document_upload(

@@ -121,15 +121,20 @@ def _enqueue(delivery_ids: list[int]) -> None:
         transaction.on_commit(lambda pk=pk: deliver_notification.delay(pk))
 
 
-def delivery_send(*, delivery_id: int) -> Delivery:
+def delivery_send(*, delivery_id: int) -> Delivery | None:
     """Send one delivery once. The row lock and the status check make a retried or
     redelivered task a no-op once the message went out. Raises DeliveryError (after
     recording the error) when the channel failed, so the task can retry."""
     error = None
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(of=("self",)).select_related("notification__user").get(pk=delivery_id)
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("notification__user")
+            .filter(pk=delivery_id)
+            .first()
         )
+        if delivery is None:  # the recipient deleted their account meanwhile: nothing to send
+            return None
         if delivery.status != DeliveryStatus.QUEUED:
             return delivery
         delivery.attempts += 1

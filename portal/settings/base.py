@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.loadshed.LoadShedMiddleware",  # early: a refused request costs nothing (ADR 0010)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.security.StaffMfaMiddleware",
+    "portal.security.ContentSecurityPolicyMiddleware",
     "portal.middleware.RateLimitedMiddleware",
 ]
 
@@ -84,7 +87,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "portal.validators.PasswordLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -94,6 +97,8 @@ LOGIN_REDIRECT_URL = "portal:profile"
 # --- Languages: Simplified Chinese first, English second ----------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# 2026-12-02 and 14:30 in both languages, as in messages and exports (portal/formats).
+FORMAT_MODULE_PATH = ["portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -116,6 +121,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Cache (rate limits, allauth codes): shared between processes in production ------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://portal")}
+
+# --- Load shedding (portal.loadshed, docs/adr/0010-load-shedding.md) --------------------
+# Requests admitted into the application at once per process (0: no bound); run gunicorn with
+# more threads than this (--threads), so the others are answered quickly instead of queueing.
+LOADSHED_MAX_IN_FLIGHT = env.int("LOADSHED_MAX_IN_FLIGHT", default=6)
+# How long a request waits for a place before "busy, try again" (503), in seconds, and how
+# many may wait at once (the others are answered at once; keep threads > in flight + waiting).
+LOADSHED_QUEUE_TIMEOUT = env.float("LOADSHED_QUEUE_TIMEOUT", default=0.5)
+LOADSHED_MAX_WAITING = env.int("LOADSHED_MAX_WAITING", default=6)
+# Retry-After of the 503, in seconds (each answer says between this and twice this).
+LOADSHED_RETRY_AFTER = env.int("LOADSHED_RETRY_AFTER", default=2)
+# PostgreSQL lock_timeout and statement_timeout of a request's session, in seconds (0: off);
+# the statement limit stays below gunicorn's worker timeout (30 s).
+LOADSHED_LOCK_TIMEOUT = env.float("LOADSHED_LOCK_TIMEOUT", default=3.0)
+LOADSHED_STATEMENT_TIMEOUT = env.float("LOADSHED_STATEMENT_TIMEOUT", default=25.0)
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -142,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
     "events-offers-expire": {"task": "events.tasks.offers_expire", "schedule": 300.0},
     "events-no-shows": {"task": "events.tasks.events_mark_no_shows", "schedule": 3600.0},
     "events-reminders": {"task": "events.tasks.events_send_reminders", "schedule": 900.0},
+    # Closed applications past the retention period (policy parameter privacy-retention-days).
+    "privacy-retention": {"task": "portal.tasks.privacy_retention_run", "schedule": crontab(hour=2, minute=30)},
 }
 
 # --- E-mail and SMS ---------------------------------------------------------------------
@@ -193,13 +215,37 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/h/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Staff must set up and use an authenticator app (portal.security.StaffMfaMiddleware). On
+# everywhere but the development demo and the test settings, which switch it off so the
+# demo staff accounts open the admin at once; the tests that prove it switch it back on.
+PORTAL_STAFF_MFA_REQUIRED = env.bool("PORTAL_STAFF_MFA_REQUIRED", default=True)
+
+# --- Content-Security-Policy (portal.security) -------------------------------------------
+# Scripts only from the portal itself: no inline script, no third party. Inline style
+# attributes stay allowed (templates and the admin set widths and bar lengths with them);
+# data: images are the QR codes of tickets and authenticator set-up.
+PORTAL_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "media-src": "'self' blob:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# The camera is used only by the ticket check-in page (QR codes), on the portal's own origin.
+PORTAL_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 MFA_TOTP_ISSUER = "洛阳青年人才服务平台"
 
 # --- API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so a bad token answers 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.security.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -215,6 +261,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # A pinned release, never "@latest": the API page runs this script (portal/urls.py).
+    "SWAGGER_UI_DIST": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0",
+    "SWAGGER_UI_FAVICON_HREF": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/favicon-32x32.png",
     # Several models have a "status" or "kind"; name each choice set after its class.
     "ENUM_NAME_OVERRIDES": {
         "OrganisationStatusEnum": "portal.constants.OrganisationStatus",

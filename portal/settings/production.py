@@ -28,6 +28,10 @@ STORAGES = {
 
 # TLS ends at the proxy in front of gunicorn, which must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxy's own address is REMOTE_ADDR; the client's is the one the proxy appends to
+# X-Forwarded-For. Rate limits per address (sign-in failures, SMS codes) must count clients,
+# not the proxy, or ten wrong passwords anywhere would lock everyone out.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Load balancers probe /healthz over plain HTTP on the internal network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -43,6 +47,8 @@ CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 LANGUAGE_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Not optional in production: staff sign in with an authenticator app (portal.security).
+PORTAL_STAFF_MFA_REQUIRED = True
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 SMS_BACKEND = env("SMS_BACKEND")

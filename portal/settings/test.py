@@ -21,3 +21,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DEBUG = False
+
+# Off for the suite's staff fixtures; tests/portal/test_security.py switches it on.
+PORTAL_STAFF_MFA_REQUIRED = False

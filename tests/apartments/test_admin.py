@@ -711,3 +711,18 @@ def test_bed_alerts_are_for_city_staff_and_read_only(client_en, staff_1, city_st
     assert [a.pk for a in response.context["cl"].result_list] == [alert.pk]
     page = client_en.get(reverse("admin:apartments_bedalert_change", args=[alert.pk])).content.decode()
     assert 'name="_save"' not in page
+
+
+def test_on_a_phone_the_board_names_each_value_of_a_guest(client_en, staff_1, arriving):
+    """On a phone the guest lists become one card per guest (the check-in button was pushed
+    off the screen by a squeezed table): every value cell of the arrivals names its column."""
+    import re
+
+    page = _login(client_en, staff_1).get(TODAY_BOARD).content.decode()
+
+    arrivals = re.search(r'<table class="board guests" id="board-arrivals">.*?</table>', page, re.S)
+    assert arrivals, "the arrivals table is not laid out for phones"
+    row = re.search(r"<tbody>(.*?)</tr>", arrivals.group(0), re.S).group(1)
+    labels = re.findall(r'<td data-label="([^"]+)">', row)
+    assert labels == ["ID number", "Station", "Nights", "Check-out date"]
+    assert arriving.applicant.profile.id_number_masked in row

@@ -639,3 +639,46 @@ def test_my_stays_queries_do_not_grow_with_the_stays(graduate_a):
     many = _count(api, STAYS)
 
     assert few == many
+
+
+# --- found by the API fuzz test (tests/portal/test_api_fuzz.py) ------------------------------------
+
+
+def _openapi(client) -> dict:
+    return json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+
+
+def _allows_blank(schema: dict, component: str, field: str) -> bool:
+    prop = schema["components"]["schemas"][component]["properties"][field]
+    options = [schema["components"]["schemas"][o["$ref"].rsplit("/", 1)[1]] for o in prop.get("oneOf", [])] or [prop]
+    return any("" in option.get("enum", []) for option in options)
+
+
+def test_a_stay_booked_with_a_letter_has_no_interview_and_the_schema_allows_null(client, stay_a, graduate_a):
+    stay_props = _openapi(client)["components"]["schemas"]["Stay"]["properties"]
+
+    response = client_for(graduate_a).get(f"{STAYS}{stay_a.pk}/")
+
+    assert response.status_code == 200 and response.json()["interview"] is None
+    assert stay_props["interview"]["nullable"] is True and stay_props["invitation_document"]["nullable"] is True
+
+
+def test_a_follow_up_not_answered_has_a_blank_outcome_and_the_schema_allows_it(client, graduate_a, station):
+    stay = StayFactory(applicant=graduate_a, station=station, checked_out=True)
+    FollowUpFactory(stay=stay)
+    schema = _openapi(client)
+
+    response = client_for(graduate_a).get(f"{STAYS}{stay.pk}/")
+
+    assert response.status_code == 200
+    assert [f["outcome"] for f in response.json()["follow_ups"]] == [""]
+    assert _allows_blank(schema, "FollowUp", "outcome")
+
+
+def test_a_malformed_booking_answers_the_field_errors_the_schema_allows(client, graduate_a, station):
+    refused = _openapi(client)["components"]["schemas"]["BookingRefused"]
+
+    response = client_for(graduate_a).post(STAYS, {"station": station.pk, "nights": 2}, format="json")
+
+    assert response.status_code == 400 and set(response.json()) == {"check_in"}
+    assert not refused.get("required")

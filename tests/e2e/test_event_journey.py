@@ -97,7 +97,7 @@ def _registration(graduate, event) -> Registration:
 
 
 def test_graduate_waitlisted_for_a_full_event_gets_the_freed_place_and_is_checked_in(
-    live_server, chromium, page: Page, snap, artifacts_dir, full_event, graduate, district_staff
+    live_server, chromium, page: Page, snap, artifacts_dir, full_event, graduate, district_staff, at_the_event
 ):
     event = full_event
     detail_path = f"/events/{event.pk}/"
@@ -184,7 +184,9 @@ def test_graduate_waitlisted_for_a_full_event_gets_the_freed_place_and_is_checke
     page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=qr.element_handle())
     snap("event-05-mine-ticket")
 
-    # --- 7. District staff sign in on their phone and open the check-in page.
+    # --- 7. The evening of the event: district staff sign in on their phone and open the
+    # check-in page (it opens two hours before the start).
+    at_the_event(event)
     staff_page = new_page(chromium)
     try:
         staff_page.set_viewport_size(PHONE)

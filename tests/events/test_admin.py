@@ -632,10 +632,11 @@ def test_csv_export_masks_the_account_of_a_participant_without_profile(client_en
     assert "z***@example.com" in text
 
 
-def test_the_attendance_page_counts_and_lists(client_en, staff_1, event_1, graduate_a, graduate_b):
+def test_the_attendance_page_counts_and_lists(client_en, staff_1, event_1, graduate_a, graduate_b, at_the_event):
     a = services.registration_create(event=event_1, user=graduate_a)
     services.registration_create(event=event_1, user=graduate_b)
     services.registration_create(event=event_1, user=ProfileFactory(complete=True).user)  # waitlisted
+    at_the_event(event_1)
     services.registration_check_in(event=event_1, code=a.check_in_code, actor=staff_1)
 
     response = _login(client_en, staff_1).get(_url("event_attendance", event_1))

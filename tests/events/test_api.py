@@ -377,7 +377,8 @@ def _check_in(user, event, code):
     return client_for(user).post(f"{EVENTS}{event.pk}/check-in/", {"code": code}, format="json")
 
 
-def test_organiser_checks_a_participant_in_by_code(staff_1, event_1, reg_a, graduate_a):
+def test_organiser_checks_a_participant_in_by_code(staff_1, event_1, reg_a, graduate_a, at_the_event):
+    at_the_event(event_1)
     response = _check_in(staff_1, event_1, f" {reg_a.check_in_code.lower()} ")
 
     assert response.status_code == 200
@@ -386,13 +387,17 @@ def test_organiser_checks_a_participant_in_by_code(staff_1, event_1, reg_a, grad
     assert body["checked_in_at"]
 
 
-def test_check_in_errors_answer_400_with_their_code(staff_1, city_staff, district_1, event_1, reg_a, graduate_b):
+def test_check_in_errors_answer_400_with_their_code(
+    staff_1, city_staff, district_1, event_1, reg_a, graduate_b, at_the_event
+):
     other = make_event(city_staff, district_1, title="另一场")
     elsewhere = services.registration_create(event=other, user=graduate_b)
     waiting_event = make_event(city_staff, district_1, title="满员", capacity=1)
     services.registration_create(event=waiting_event, user=graduate())
     waitlisted = services.registration_create(event=waiting_event, user=graduate())
 
+    too_early = _check_in(staff_1, event_1, reg_a.check_in_code)
+    at_the_event(event_1)
     unknown = _check_in(staff_1, event_1, "ZZZZZZZZ")
     other_event = _check_in(staff_1, event_1, elsewhere.check_in_code)
     not_confirmed = _check_in(staff_1, waiting_event, waitlisted.check_in_code)
@@ -405,6 +410,7 @@ def test_check_in_errors_answer_400_with_their_code(staff_1, city_staff, distric
         (other_event, "other_event"),
         (twice, "twice"),
         (not_confirmed, "not_confirmed"),
+        (too_early, "too_early"),
     ):
         assert response.status_code == 400
         assert response.json()["error"] == code
@@ -422,8 +428,9 @@ def test_only_organisers_check_in(staff_2, graduate_a, graduate_b, employer_y, e
     assert reg_a.status == RegistrationStatus.CONFIRMED
 
 
-def test_members_of_the_organising_employer_check_in(org_event, employer_x, employer_y, graduate_a):
+def test_members_of_the_organising_employer_check_in(org_event, employer_x, employer_y, graduate_a, at_the_event):
     registration = services.registration_create(event=org_event, user=graduate_a)
+    at_the_event(org_event)
 
     assert _check_in(employer_y, org_event, registration.check_in_code).status_code == 404
     response = _check_in(employer_x, org_event, registration.check_in_code)
@@ -432,8 +439,9 @@ def test_members_of_the_organising_employer_check_in(org_event, employer_x, empl
     assert response.json()["status"] == "attended"
 
 
-def test_city_staff_check_in_everywhere(city_staff, event_2, graduate_b):
+def test_city_staff_check_in_everywhere(city_staff, event_2, graduate_b, at_the_event):
     registration = services.registration_create(event=event_2, user=graduate_b)
+    at_the_event(event_2)
 
     assert _check_in(city_staff, event_2, registration.check_in_code).status_code == 200
 
@@ -498,3 +506,32 @@ def test_my_registrations_query_count_is_constant(city_staff, district_1, gradua
         response = client.get(MINE)
     assert response.json()["count"] == 18
     assert {row["waitlist_position"] for row in response.json()["results"]} == {1}
+
+
+# --- found by the API fuzz test (tests/portal/test_api_fuzz.py) ------------------------------------
+
+
+def _openapi(client) -> dict:
+    return json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+
+
+def test_a_malformed_check_in_answers_the_field_errors_the_schema_allows(client, org_event, employer_x):
+    refused = _openapi(client)["components"]["schemas"]["CheckInRefused"]
+
+    response = client_for(employer_x).post(f"{EVENTS}{org_event.pk}/check-in/", {}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"code"}  # "This field is required.", no service error code
+    assert set(refused.get("required", [])) <= set(response.json())
+
+
+def test_malformed_answers_answer_per_answer_errors_the_schema_allows(client, event_1, graduate_a):
+    refused = _openapi(client)["components"]["schemas"]["RegistrationRefused"]
+
+    response = client_for(graduate_a).post(
+        f"{EVENTS}{event_1.pk}/register/", {"answers": {"0": "长" * 700}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert isinstance(response.json()["answers"], dict)  # the messages per answer
+    assert not refused.get("required") and "type" not in refused["properties"]["answers"]

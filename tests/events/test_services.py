@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from events import services
 from events.constants import OFFER_HOURS, REMINDER_HOURS, EventKind, EventStatus, RegistrationStatus
@@ -328,8 +329,11 @@ def volunteering(clock, district_1):
     )
 
 
-def test_check_in_by_code_typed_in_lower_case_with_spaces_credits_volunteer_hours(volunteering, graduate_a, organiser):
+def test_check_in_by_code_typed_in_lower_case_with_spaces_credits_volunteer_hours(
+    volunteering, graduate_a, organiser, at_the_event
+):
     registration = register(volunteering, graduate_a)
+    at_the_event(volunteering)
     code = registration.check_in_code
     typed = f" {code[:4].lower()} {code[4:].lower()} "
 
@@ -342,13 +346,14 @@ def test_check_in_by_code_typed_in_lower_case_with_spaces_credits_volunteer_hour
     assert graduate_a.profile.volunteer_hours == Decimal("3.5")
 
 
-def test_checking_in_twice_is_refused_and_credits_no_more_hours(volunteering, graduate_a, organiser):
+def test_checking_in_twice_is_refused_and_credits_no_more_hours(volunteering, graduate_a, organiser, at_the_event):
     registration = register(volunteering, graduate_a)
+    at_the_event(volunteering)
     services.registration_check_in(event=volunteering, code=registration.check_in_code, actor=organiser)
     with pytest.raises(ValidationError) as twice:
         services.registration_check_in(event=volunteering, code=registration.check_in_code, actor=organiser)
     assert codes(twice.value) == ["twice"]
-    assert twice.value.messages == ["Already checked in at 10:00."]
+    assert twice.value.messages == ["Already checked in at 10:10."]
     graduate_a.profile.refresh_from_db()
     assert graduate_a.profile.volunteer_hours == Decimal("3.5")
 
@@ -371,9 +376,10 @@ def test_another_events_ticket_is_refused_without_naming_that_event(volunteering
     assert elsewhere.status == R.CONFIRMED
 
 
-def test_a_waitlisted_ticket_is_refused(volunteering, graduate_a, graduate_b, organiser):
+def test_a_waitlisted_ticket_is_refused(volunteering, graduate_a, graduate_b, organiser, at_the_event):
     register(volunteering, graduate_a)
     waiting = register(volunteering, graduate_b)
+    at_the_event(volunteering)
     with pytest.raises(ValidationError) as refused:
         services.registration_check_in(event=volunteering, code=waiting.check_in_code, actor=organiser)
     assert codes(refused.value) == ["not_confirmed"]
@@ -396,9 +402,48 @@ def test_members_of_the_organising_employer_check_people_in(clock, graduate_a):
     member = organisation.memberships.get().user
     fair = EventFactory(published=True, kind=EventKind.RECRUITMENT, organiser=organisation)
     registration = register(fair, graduate_a)
+    clock.set(fair.starts_at)
     assert (
         services.registration_check_in(event=fair, code=registration.check_in_code, actor=member).status == R.ATTENDED
     )
+
+
+@pytest.mark.parametrize(
+    ("moment", "code", "message"),
+    [
+        (
+            lambda e: e.starts_at - dt.timedelta(hours=2, minutes=1),
+            "too_early",
+            "Check-in opens at {opens}, two hours before the start.",
+        ),
+        (lambda e: e.ends_at + dt.timedelta(minutes=1), "ended", "The event ended at {ends}; check-in is closed."),
+    ],
+    ids=["days-before", "after-the-end"],
+)
+def test_tickets_are_checked_in_only_from_two_hours_before_the_start_to_the_end(
+    volunteering, graduate_a, organiser, clock, moment, code, message
+):
+    registration = register(volunteering, graduate_a)
+    clock.set(moment(volunteering))
+    with pytest.raises(ValidationError) as refused:
+        services.registration_check_in(event=volunteering, code=registration.check_in_code, actor=organiser)
+    assert codes(refused.value) == [code]
+    local = timezone.localtime
+    assert refused.value.messages == [
+        message.format(
+            opens=f"{local(volunteering.starts_at - dt.timedelta(hours=2)):%Y-%m-%d %H:%M}",
+            ends=f"{local(volunteering.ends_at):%Y-%m-%d %H:%M}",
+        )
+    ]
+    registration.refresh_from_db()
+    assert registration.status == R.CONFIRMED
+    graduate_a.profile.refresh_from_db()
+    assert graduate_a.profile.volunteer_hours == 0
+    # Two hours before the start, the door opens.
+    clock.set(volunteering.starts_at - dt.timedelta(hours=2))
+    if code == "too_early":
+        checked = services.registration_check_in(event=volunteering, code=registration.check_in_code, actor=organiser)
+        assert checked.status == R.ATTENDED
 
 
 # --- after the event: no-shows ---------------------------------------------------------------------
@@ -406,6 +451,7 @@ def test_members_of_the_organising_employer_check_people_in(clock, graduate_a):
 
 def test_after_the_end_confirmed_people_who_never_came_are_no_shows(event, people, organiser, clock):
     came, missed, waiting = (register(event, user) for user in people[:3])
+    clock.set(event.starts_at)
     services.registration_check_in(event=event, code=came.check_in_code, actor=organiser)
 
     clock.set(event.ends_at - dt.timedelta(minutes=1))
@@ -663,14 +709,16 @@ def test_the_full_helper_and_the_factories(clock):
 # --- guards added after review ---------------------------------------------------------------
 
 
-def test_a_checked_in_person_keeps_their_place(organiser, district_1):
+def test_a_checked_in_person_keeps_their_place(organiser, district_1, at_the_event):
     event = EventFactory(published=True, capacity=2, district=district_1)
     first, second, third = make_people(3, prefix="seat")
     ticket = register(event, first)
     register(event, second)
-    services.registration_check_in(event=event, code=ticket.check_in_code, actor=organiser)
-    # Both places are still taken (one attended, one confirmed): the next person waits.
     assert register(event, third).status == RegistrationStatus.WAITLISTED
+    at_the_event(event)
+    services.registration_check_in(event=event, code=ticket.check_in_code, actor=organiser)
+    # Both places are still taken (one attended, one confirmed): nobody moves up.
+    assert Registration.objects.get(event=event, user=third).status == RegistrationStatus.WAITLISTED
     event.refresh_from_db()
     assert event.free_places == 0
     with pytest.raises(ValidationError) as refused:

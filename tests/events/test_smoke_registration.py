@@ -30,7 +30,9 @@ def event(city_staff, district_1):
 
 
 @pytest.mark.django_db
-def test_register_waitlist_offer_accept_and_check_in(event, city_staff, django_capture_on_commit_callbacks):
+def test_register_waitlist_offer_accept_and_check_in(
+    event, city_staff, django_capture_on_commit_callbacks, at_the_event
+):
     services.event_publish(event=event, actor=city_staff)
     a, b = ProfileFactory(complete=True).user, ProfileFactory(complete=True).user
     with django_capture_on_commit_callbacks(execute=True):
@@ -45,5 +47,6 @@ def test_register_waitlist_offer_accept_and_check_in(event, city_staff, django_c
     services.registration_accept_offer(registration=second, actor=b)
     second.refresh_from_db()
     assert second.status == RegistrationStatus.CONFIRMED
+    at_the_event(event)
     checked = services.registration_check_in(event=event, code=second.check_in_code.lower(), actor=city_staff)
     assert checked.status == RegistrationStatus.ATTENDED

@@ -283,6 +283,24 @@ def test_register_confirmed_then_waitlisted(client_en, event):
     }
 
 
+@pytest.mark.postgres
+def test_registering_holds_the_event_row_lock_for_few_queries(client_en, event):
+    """At an opening everyone waits on the event's row lock (bench/bench_peak.py), so under
+    it are only the locked read, the queue, the free places and the insert; the person's
+    side of the rule is read before and the notification written after."""
+    person = UserFactory()
+    signed_in(client_en, person)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_en.post(reverse("events:register", args=[event.pk]))
+    assert response.status_code == 302 and response.url == reverse("events:mine")
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    locked_at = next(i for i, sql in enumerate(sqls) if sql.endswith("FOR UPDATE"))
+    released_at = next(i for i, sql in enumerate(sqls) if i > locked_at and sql.startswith("RELEASE SAVEPOINT"))
+    assert len(sqls[locked_at:released_at]) == 4, sqls[locked_at:released_at]
+    assert len(sqls) <= 17, sqls
+    assert Notification.objects.filter(user=person, kind="registration_confirmed").count() == 1
+
+
 def test_register_for_an_event_that_needs_approval_is_pending(client_en, district_1):
     event = EventFactory(published=True, district=district_1, requires_approval=True, kind=EventKind.SOCIAL)
     person = UserFactory()
@@ -474,7 +492,7 @@ def test_my_events_needs_sign_in(client):
 # --- the check-in page ---------------------------------------------------------------------------------
 
 
-def test_organiser_checks_in_by_code(client_en, event, organiser, district_1):
+def test_organiser_checks_in_by_code(client_en, event, organiser, district_1, at_the_event):
     event.volunteer_hours = 3
     event.save(update_fields=["volunteer_hours"])
     graduate = ProfileFactory(complete=True, real_name="李青禾").user
@@ -483,9 +501,16 @@ def test_organiser_checks_in_by_code(client_en, event, organiser, district_1):
     other = services.registration_create(event=other_event, user=UserFactory())
     url = reverse("events:check_in", args=[event.pk])
     signed_in(client_en, organiser)
+    # Days before the event the page says when check-in opens, and a ticket is refused.
+    early = client_en.get(url).content.decode()
+    assert 'data-testid="check-in-window"' in early and "two hours before the start" in early
+    response = client_en.post(url, {"code": reg.check_in_code})
+    assert messages_of(response)[0].startswith("Check-in opens at ")
+    at_the_event(event)
     response = client_en.get(url)
     assert response.status_code == 200
     assert "0 checked in, 1 still expected" in response.content.decode()
+    assert 'data-testid="check-in-window"' not in response.content.decode()
 
     response = client_en.post(url, {"code": "ZZZZ2222"})
     assert response.status_code == 200
@@ -513,17 +538,19 @@ def test_organiser_checks_in_by_code(client_en, event, organiser, district_1):
     assert other.status == R.CONFIRMED
 
 
-def test_check_in_of_an_unconfirmed_ticket_is_a_message(client_en, event, organiser):
+def test_check_in_of_an_unconfirmed_ticket_is_a_message(client_en, event, organiser, at_the_event):
     RegistrationFactory.create_batch(2, event=event, confirmed=True)
     waiting = RegistrationFactory(event=event, waitlisted=True)
+    at_the_event(event)
     response = signed_in(client_en, organiser).post(
         reverse("events:check_in", args=[event.pk]), {"code": waiting.check_in_code}
     )
     assert messages_of(response) == ["This ticket is not confirmed (On the waiting list)."]
 
 
-def test_employer_checks_in_at_their_own_event(client_en, fair_x, employer_x):
+def test_employer_checks_in_at_their_own_event(client_en, fair_x, employer_x, at_the_event):
     reg = services.registration_create(event=fair_x, user=UserFactory())
+    at_the_event(fair_x)
     response = signed_in(client_en, employer_x).post(
         reverse("events:check_in", args=[fair_x.pk]), {"code": reg.check_in_code}
     )

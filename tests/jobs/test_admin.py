@@ -96,6 +96,8 @@ def test_change_page_offers_the_decision_buttons_for_a_pending_position(client_e
     assert reverse("admin:jobs_position_approve", args=[queue["published_1"].pk]) not in published
     # The audit trail shows as an inline.
     assert "Audit trail" in pending
+    # Every field is read-only: no save buttons that would save nothing.
+    assert 'name="_save"' not in pending and 'name="_continue"' not in pending
 
 
 def test_staff_of_another_district_get_404_on_the_change_page(client_en, queue, staff_2):

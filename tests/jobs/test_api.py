@@ -571,3 +571,33 @@ def test_employer_application_list_queries_do_not_grow(position, employer_x):
         )
         services.job_application_submit(position=position, applicant=graduate)
     assert count() == few
+
+
+# --- found by the API fuzz test (tests/portal/test_api_fuzz.py) ------------------------------------
+
+
+def _openapi(client) -> dict:
+    return json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+
+
+def _allows_blank(schema: dict, component: str, field: str) -> bool:
+    prop = schema["components"]["schemas"][component]["properties"][field]
+    options = [schema["components"]["schemas"][o["$ref"].rsplit("/", 1)[1]] for o in prop.get("oneOf", [])] or [prop]
+    return any("" in option.get("enum", []) for option in options)
+
+
+def test_a_position_never_rejected_has_a_blank_rejection_reason_and_the_schema_allows_it(client, position, employer_x):
+    schema = _openapi(client)
+
+    response = client_for(employer_x).get(f"{EMPLOYER_POSITIONS}{position.pk}/")
+
+    assert response.status_code == 200 and response.json()["rejection_reason"] == ""
+    assert _allows_blank(schema, "EmployerPosition", "rejection_reason")
+
+
+def test_creating_for_someone_else_s_organisation_is_a_documented_404(client, org_x, employer_y):
+    documented = _openapi(client)["paths"][EMPLOYER_POSITIONS]["post"]["responses"]
+
+    response = client_for(employer_y).post(EMPLOYER_POSITIONS, _payload(org_x), format="json")
+
+    assert response.status_code == 404 and "404" in documented

@@ -777,3 +777,18 @@ def test_the_search_form_keeps_the_chosen_filters(client_en, position):
     assert '<option value="luolong">' in content
     assert 'name="q"' in content and 'value="轴承"' in content
     assert '<label for="id_district">' in content and 'id="id_district"' in content
+
+
+def test_the_decision_field_is_labelled_in_the_page_language(client, application, employer_x):
+    """The employer's decision select had no label of its own: Django's "Decision", made from
+    the field name, showed in English on the Chinese page."""
+    from django.utils import translation
+
+    client.force_login(employer_x)
+
+    content = client.get(reverse("jobs:employer_application", args=[application.pk])).content.decode()
+
+    with translation.override("zh-hans"):
+        label = translation.gettext("Decision")
+    assert label != "Decision"
+    assert re.search(rf'<label for="id_decision">\s*{re.escape(label)}', content)

@@ -233,6 +233,8 @@ def test_change_page_shows_the_audit_trail_and_members_read_only(client_en, staf
     members = _inline(response, "membership")
     assert [form.instance.user for form in members.formset.forms] == [org_1.memberships.get().user]
     assert not members.has_change_permission and not members.has_delete_permission
+    # District staff decide with the buttons; their page has no save buttons that save nothing.
+    assert 'name="_save"' not in response.content.decode()
 
 
 def test_city_staff_may_edit_members(client_en, city_staff, org_1):
@@ -242,6 +244,7 @@ def test_city_staff_may_edit_members(client_en, city_staff, org_1):
 
     members = _inline(response, "membership")
     assert members.has_change_permission and members.has_add_permission
+    assert 'name="_save"' in response.content.decode()
     assert not _inline(response, "auditentry").has_change_permission
 
 

@@ -543,3 +543,66 @@ def test_the_interactive_docs_page(client):
 def test_format_suffix_urls_do_not_exist(client, graduate_a):
     client.force_login(graduate_a)
     assert client.post("/api/v1/notifications/read-all.json").status_code == 404
+
+
+# --- found by the API fuzz test (tests/portal/test_api_fuzz.py) ------------------------------------
+
+
+def _openapi(client) -> dict:
+    return json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+
+
+def test_every_operation_documents_the_refusals_it_can_give(client):
+    paths = _openapi(client)["paths"]
+    codes = {(method.upper(), path): set(op["responses"]) for path, ops in paths.items() for method, op in ops.items()}
+
+    assert all("401" in found for found in codes.values())  # an unknown token, even on public operations
+    assert {"200", "401", "403"} <= codes["GET", "/api/v1/me/"] and "404" not in codes["GET", "/api/v1/me/"]
+    # A service may refuse a move with no input at all: 400; someone else's notification: 404.
+    assert {"200", "400", "401", "403", "404"} <= codes["POST", "/api/v1/notifications/{id}/read/"]
+    # The public search: bad filters 400, a page past the last 404, never 403.
+    assert {"200", "400", "401", "404"} <= codes["GET", "/api/v1/positions/"]
+    assert "403" not in codes["GET", "/api/v1/positions/"]
+    assert {"201", "400", "401", "403", "415"} <= codes["POST", "/api/v1/organisations/"]
+
+
+def test_a_refusal_has_the_documented_body(client, graduate_a):
+    schema = _openapi(client)
+    documented = schema["paths"]["/api/v1/notifications/{id}/read/"]["post"]["responses"]["404"]
+    assert documented["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ApiError"}
+    assert schema["components"]["schemas"]["ApiError"]["required"] == ["detail"]
+
+    response = client_for(graduate_a).post(f"{NOTIFICATIONS}999999/read/")
+
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail"}
+
+
+def test_a_profile_without_an_id_number_has_a_blank_gender_and_the_schema_allows_it(client):
+    user = UserFactory(role=Role.GRADUATE)
+    schema = _openapi(client)
+
+    response = client_for(user).get(ME)
+
+    assert response.status_code == 200 and response.json()["gender"] == ""
+    options = schema["components"]["schemas"]["Profile"]["properties"]["gender"]["oneOf"]
+    enums = [schema["components"]["schemas"][o["$ref"].rsplit("/", 1)[1]]["enum"] for o in options]
+    assert any("" in enum for enum in enums)
+
+
+@pytest.mark.django_db
+def test_addresses_outside_the_api_patterns_answer_json(client, graduate_a):
+    client.force_login(graduate_a)
+    missing = client.get("/api/v1/positions/-1.1/")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/json"
+    assert missing.json()["detail"]
+    # More form fields than Django reads (DATA_UPLOAD_MAX_NUMBER_FIELDS): a JSON 400, not HTML.
+    body = "&".join(f"ids={n}" for n in range(1200))
+    flooded = client.post("/api/v1/notifications/read-all/", body, content_type="application/x-www-form-urlencoded")
+    assert flooded.status_code == 400
+    assert flooded["Content-Type"] == "application/json"
+    assert flooded.json()["detail"]
+    # People still get the portal's pages.
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

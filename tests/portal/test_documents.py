@@ -4,6 +4,7 @@ owner and the staff who review them."""
 
 import io
 import os
+import zlib
 
 import pytest
 from django.contrib.messages import ERROR, SUCCESS
@@ -601,3 +602,51 @@ def test_organisation_factory_member_gets_no_access_to_other_organisation_docs(c
     client.force_login(other.memberships.get().user)
 
     assert _download(client, licence).status_code == 404
+
+
+def _pdf_with_object_stream(objects: bytes, *, filters: bytes = b"/FlateDecode", compress=zlib.compress) -> bytes:
+    """A PDF 1.5 whose objects sit compressed in an object stream, as modern writers save them."""
+    body = compress(objects)
+    return (
+        b"%PDF-1.5\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        + b"5 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Length "
+        + str(len(body)).encode()
+        + b" /Filter "
+        + filters
+        + b" >>\nstream\n"
+        + body
+        + b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        b"3 0 << /S /JavaScript /JS (app.alert(1)) >>",
+        b"3 0 <</S/J#61vaScript/JS(app.alert(1))>>",
+        b"3 0 << /Names << /EmbeddedFiles 4 0 R >> >>",
+    ],
+)
+def test_active_content_hidden_in_a_compressed_object_stream_is_refused(graduate_a, objects):
+    _refused(graduate_a, _upload("form.pdf", _pdf_with_object_stream(objects), "application/pdf"), code="pdf_active")
+
+
+def test_a_compressed_object_stream_without_active_content_is_accepted(graduate_a):
+    data = _pdf_with_object_stream(b"3 0 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    document = services.document_upload(
+        owner=graduate_a, kind=DocumentKind.CV, upload=_upload("cv.pdf", data, "application/pdf")
+    )
+    assert document.content_type == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    ("filters", "compress"),
+    [
+        pytest.param(b"[/ASCIIHexDecode /FlateDecode]", lambda b: zlib.compress(b).hex().encode(), id="chained"),
+        pytest.param(b"/FlateDecode", lambda b: zlib.compress(b"\0" * (40 * 1024 * 1024)), id="zip-bomb"),
+    ],
+)
+def test_an_object_stream_that_cannot_be_checked_is_refused(graduate_a, filters, compress):
+    data = _pdf_with_object_stream(b"3 0 << >>", filters=filters, compress=compress)
+    _refused(graduate_a, _upload("odd.pdf", data, "application/pdf"), code="pdf_unchecked")

@@ -137,10 +137,13 @@ PUBLIC = {
 PRIVATE = {
     "portal:profile",
     "portal:consent",
+    "portal:data_export",
+    "portal:deletion_request",
     "portal:document_upload",
     "portal:document_download",
     "portal:inbox",
     "portal:inbox_preferences",
+    "portal:applications",
     "jobs:my_applications",
     "jobs:employer",
     "jobs:employer_application",
@@ -180,6 +183,7 @@ OWNER_ROUTES = {
     "events:ticket_qr": "graduate_a",
     "events:mine": "graduate_a",
     "jobs:my_applications": "graduate_a",
+    "portal:applications": "graduate_a",
     "jobs:employer_application": "employer_x",
     "portal:inbox": "graduate_a",
 }

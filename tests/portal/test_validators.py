@@ -223,3 +223,11 @@ def test_invalid_mobile_number_is_refused(value):
     with pytest.raises(ValidationError) as exc_info:
         normalise_cn_mobile(value)
     assert _error_code(exc_info) == "phone_format"
+
+
+def test_the_password_length_message_is_in_chinese():
+    from django.contrib.auth.password_validation import validate_password
+
+    with pytest.raises(ValidationError) as short:
+        validate_password("x7#")
+    assert "密码太短" in " ".join(short.value.messages)

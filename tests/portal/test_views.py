@@ -568,3 +568,24 @@ def test_the_profile_page_of_a_new_user_prefills_the_phone(client):
 
     assert response.context["form"].initial["phone"] == "13700001111"
     assert ApplicantProfile.objects.filter(user=user).count() == 1
+
+
+def test_the_organisation_page_has_no_repeated_ids_and_uploads_with_its_own_labels(client, employer_x):
+    """The details form and the upload form both have a "kind" field: their ids must differ, so
+    each label points at its own field (the upload's "kind" label pointed at the ownership
+    select), and the upload still posts the field names the upload view reads."""
+    org = employer_x.organisations.get()
+    client.force_login(employer_x)
+
+    html = client.get(reverse("portal:organisation_detail", args=[org.pk])).content.decode()
+
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    assert 'for="id_kind"' in html and 'for="id_document_kind"' in html
+    assert re.search(r'<select[^>]*name="kind"[^>]*id="id_document_kind"', html)
+    response = client.post(
+        reverse("portal:organisation_document_upload", args=[org.pk]),
+        {"kind": DocumentKind.BUSINESS_LICENCE, "file": png_upload("licence.png")},
+    )
+    assert response.status_code == 302
+    assert list(org.documents.values_list("kind", flat=True)) == [DocumentKind.BUSINESS_LICENCE]

@@ -656,3 +656,30 @@ def test_traineeship_claims_queries_do_not_grow_with_the_trainees(base):
     assert few == many
     assert many <= 2
     assert len(api.get(CLAIMS).json()["results"]) == 5
+
+
+# --- found by the API fuzz test (tests/portal/test_api_fuzz.py) ------------------------------------
+
+
+def test_a_graduate_s_application_has_no_job_application_and_the_schema_allows_null(client, grad):
+    schema = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+
+    created = _apply(grad, programme="interview-travel", submit=False)
+    detail = client_for(grad).get(f"{APPLICATIONS}{created.json()['id']}/")
+
+    assert created.status_code == 201 and detail.status_code == 200
+    assert created.json()["job_application"] is None and detail.json()["job_application"] is None
+    for component in ("SubsidyApplication", "SubsidyApplicationDetail"):
+        assert schema["components"]["schemas"][component]["properties"]["job_application"]["nullable"] is True
+
+
+def test_details_that_are_not_an_object_answer_a_400_the_schema_allows(client, grad):
+    refused = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)[
+        "components"
+    ]["schemas"]["SubsidyApplicationRefused"]
+
+    response = _apply(grad, programme="rent-subsidy", details=[None, None])
+
+    assert response.status_code == 400
+    assert isinstance(response.json()["details"], list)  # "Expected a dictionary of items ..."
+    assert "type" not in refused["properties"]["details"]  # a list or an object of errors per detail

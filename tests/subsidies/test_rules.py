@@ -228,6 +228,20 @@ class TestEmployerHiring:
     def test_each_criterion(self, change, failed):
         assert failures(run(RuleCode.EMPLOYER_HIRING, self.facts(**change))) == failed
 
+    def test_the_years_since_graduation_count_to_the_hire_not_to_the_check(self):
+        # Hired 1 year 11 months after graduating; the employer applies (or the check runs)
+        # a year later, when the graduate is 2 years 11 months out: still eligible.
+        graduated = years_later(TODAY, -3) + dt.timedelta(days=30)
+        hire = HireFact(1, 9, PositionKind.JOB, years_later(graduated, 2) - dt.timedelta(days=30))
+        with translation.override("en"):
+            outcome = run(RuleCode.EMPLOYER_HIRING, self.facts(graduation_date=graduated, hire=hire))
+        assert outcome.result.eligible
+        line = next(c for c in outcome.result.criteria if c.code == "graduation")
+        assert "within 2 years of the hire" in line.message
+        late_hire = HireFact(1, 9, PositionKind.JOB, years_later(graduated, 2) + dt.timedelta(days=1))
+        late = run(RuleCode.EMPLOYER_HIRING, self.facts(graduation_date=graduated, hire=late_hire))
+        assert failures(late) == ["graduation"]
+
 
 class TestRentSubsidy:
     def facts(self, months=12, **kw) -> SubsidyFacts:

@@ -670,3 +670,17 @@ def test_demo_seed_shows_an_eligible_interview_subsidy_and_a_notice(client_en, d
     assert notice.programme.code == "traineeship-living"
     assert notice.reference in _text(client_en.get(NOTICES))
     assert SubsidyApplication.objects.count() == 1
+
+
+def test_an_employer_sees_their_claims_and_no_empty_graduate_section(client_en, district_1):
+    _org, member = _verified_employer(district_1)
+    text = _text(_as(client_en, member).get(MINE))
+    assert 'id="claims-title"' in text
+    assert 'id="own-title"' not in text
+    assert 'data-testid="no-applications"' not in text
+
+
+def test_a_graduate_sees_their_own_section_even_when_empty(client_en, grad):
+    text = _text(_as(client_en, grad).get(MINE))
+    assert 'id="own-title"' in text and 'data-testid="no-applications"' in text
+    assert 'id="claims-title"' not in text
