@@ -261,7 +261,10 @@ def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
 def stop_process(proc: subprocess.Popen | None) -> None:
     if proc is None or proc.poll() is not None:
         return
-    os.killpg(proc.pid, signal.SIGTERM)
+    # The main process only: gunicorn's master and celery's worker stop their children
+    # themselves (celery finishes the task in hand first); the group is killed only if that
+    # takes too long.
+    proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
