@@ -77,30 +77,10 @@ def interview_through_the_services(
     organisation, its position is published, the graduate applies and is invited to an
     interview on ``on`` at 10:00 — all through the jobs services."""
     from jobs import services as jobs_services
-    from jobs.constants import ApplicationStatus, PositionKind
-    from portal import services as portal_services
-    from portal.constants import EducationLevel, Industry
-    from tests.portal.factories import CityStaffFactory, OrganisationFactory
+    from jobs.constants import ApplicationStatus
 
-    city_staff = CityStaffFactory()
-    organisation = OrganisationFactory(name=employer_name, district=district)
-    portal_services.organisation_verify(organisation=organisation, actor=city_staff)
-    organisation.refresh_from_db()
-    employer = organisation.memberships.get().user
-    data = {
-        "kind": PositionKind.JOB,
-        "district": district,
-        "industry": Industry.BEARINGS,
-        "education_level": EducationLevel.BACHELOR,
-        "majors": "机械工程",
-        "work_address": "洛阳市洛龙区开元大道 1 号",
-        "deadline": timezone.localdate() + dt.timedelta(days=30),
-        **position,
-    }
-    created = jobs_services.position_create(organisation=organisation, actor=employer, data=data)
-    jobs_services.position_submit(position=created, actor=employer)
-    jobs_services.position_approve(position=created, actor=city_staff)
-    created.refresh_from_db()
+    created = published_position_through_the_services(district, employer_name=employer_name, position=position)
+    employer = created.organisation.memberships.get().user
     application = jobs_services.job_application_submit(
         position=created, applicant=graduate, cover_note="希望来洛阳工作。"
     )

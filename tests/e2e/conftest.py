@@ -122,3 +122,52 @@ def luolong(db):
     from portal.models import District
 
     return District.objects.get(code="luolong")
+
+
+def youth_station(district, name: str = "洛龙青年驿站"):
+    """A youth station with three beds, as district staff set one up."""
+    from apartments.constants import StationKind
+    from apartments.models import Station
+
+    return Station.objects.create(
+        district=district,
+        name=name,
+        kind=StationKind.YOUTH_APARTMENT,
+        address="洛阳市洛龙区开元大道 8 号",
+        beds=3,
+        contact_name="王老师",
+        contact_phone="0379-65000000",
+        description="为来洛求职的高校毕业生提供免费住宿，拎包即住。",
+        house_rules="凭身份证入住；22:30 前返回。",
+    )
+
+
+@pytest.fixture
+def station(luolong):
+    return youth_station(luolong)
+
+
+@pytest.fixture
+def booking_today_allowed(luolong):
+    """Bookings for today are allowed whatever the hour the test runs at.
+
+    The rule (apartments/rules) wants the booking made at least ``stations-booking-min-hours``
+    (2 by default) hours before 14:00 on the check-in day: after 12:00 a booking for today would
+    be refused, and staff can check a guest in only on a night of the stay. A newer row of the
+    parameter for 洛龙区, in force from today, sets it to -12 hours: 14:00 minus -12 hours is
+    02:00 the next morning, later than any moment of today (0 would still fail after 14:00).
+    A district row wins over the city-wide one whatever its date, so no seeded row can shadow it."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apartments import constants as station_constants
+    from portal.models import Parameter
+
+    return Parameter.objects.create(
+        key=station_constants.BOOKING_MIN_HOURS,
+        value=Decimal("-12"),
+        effective_from=timezone.localdate(),
+        district=luolong,
+        note="e2e: booking for today allowed at any hour",
+    )

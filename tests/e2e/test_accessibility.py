@@ -36,7 +36,6 @@ from axe_playwright_python.base import AXE_SCRIPT
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from apartments.constants import StationKind
 from apartments.models import Station
 from events.constants import EventKind
 from jobs.models import Position
@@ -45,7 +44,7 @@ from portal.constants import DocumentKind
 from portal.models import Organisation
 from tests.apartments.conftest import make_project, make_round
 from tests.e2e.browser import interview_through_the_services, new_page, png, sign_in, verified_email
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PHONE, youth_station
 from tests.events.factories import EventFactory
 from tests.jobs.factories import PositionFactory
 from tests.portal.factories import DistrictStaffFactory, NotificationFactory, ProfileFactory
@@ -126,17 +125,7 @@ def world(luolong) -> World:
     NotificationFactory(user=graduate, title="欢迎来到洛阳青年人才服务平台", body="请完善个人资料。")
     staff = verified_email(DistrictStaffFactory(districts=[luolong]), STAFF_EMAIL, STAFF_PASSWORD)
     pending_position = PositionFactory(pending=True, title="数控机床操作员", organisation__district=luolong)
-    station = Station.objects.create(
-        district=luolong,
-        name="洛龙青年驿站",
-        kind=StationKind.YOUTH_APARTMENT,
-        address="洛阳市洛龙区开元大道 8 号",
-        beds=3,
-        contact_name="王老师",
-        contact_phone="0379-65000000",
-        description="为来洛求职的高校毕业生提供免费住宿，拎包即住。",
-        house_rules="凭身份证入住；22:30 前返回。",
-    )
+    station = youth_station(luolong)
     project = make_project(luolong, name="炎黄科技园青年人才公寓")
     make_round(project, name="2026年第一批")
     event = EventFactory(published=True, kind=EventKind.SALON, title="青年人才读书夜")

@@ -18,15 +18,13 @@ shows the result as it loads."""
 
 import datetime as dt
 import re
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from apartments import constants as station_constants
-from apartments.constants import StationKind, StayStatus
-from apartments.models import Station, Stay
+from apartments.constants import StayStatus
+from apartments.models import Stay
 from events import services as event_services
 from events.constants import EventKind, RegistrationStatus
 from events.models import Registration
@@ -34,7 +32,7 @@ from jobs import services as jobs_services
 from jobs.constants import ApplicationStatus
 from jobs.models import JobApplication
 from portal.constants import DocumentKind
-from portal.models import ApplicantProfile, Parameter, User
+from portal.models import ApplicantProfile, User
 from subsidies.constants import SubsidyStatus
 from subsidies.models import SubsidyApplication
 from tests.e2e.browser import by_label, label_text, published_position_through_the_services, shot, sign_up_by_phone
@@ -76,34 +74,6 @@ def position(luolong):
             "salary_min": 6000,
             "salary_max": 9000,
         },
-    )
-
-
-@pytest.fixture
-def station(luolong) -> Station:
-    return Station.objects.create(
-        district=luolong,
-        name=STATION_NAME,
-        kind=StationKind.YOUTH_APARTMENT,
-        address="洛阳市洛龙区开元大道 8 号",
-        beds=3,
-        contact_name="王老师",
-        contact_phone="0379-65000000",
-        description="为来洛求职的高校毕业生提供免费住宿，拎包即住。",
-        house_rules="凭身份证入住；22:30 前返回。",
-    )
-
-
-@pytest.fixture
-def booking_today_allowed(luolong) -> Parameter:
-    """Bookings for today are allowed whatever the hour the test runs at (14:00 check-in minus
-    -12 hours is 02:00 tomorrow; a district row wins over the city-wide one)."""
-    return Parameter.objects.create(
-        key=station_constants.BOOKING_MIN_HOURS,
-        value=Decimal("-12"),
-        effective_from=timezone.localdate(),
-        district=luolong,
-        note="e2e: booking for today allowed at any hour",
     )
 
 

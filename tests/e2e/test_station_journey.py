@@ -17,19 +17,16 @@ instead of waiting."""
 import contextlib
 import datetime as dt
 import re
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from apartments import constants as station_constants
 from apartments import services as station_services
-from apartments.constants import FollowUpOutcome, FollowUpStage, StationKind, StayStatus
+from apartments.constants import FollowUpOutcome, FollowUpStage, StayStatus
 from apartments.models import FollowUp, Station, StationNight, Stay
 from portal import services as portal_services
 from portal.constants import DocumentKind
-from portal.models import Parameter
 from tests.e2e.browser import interview_through_the_services, new_page, png, sign_in, snap_other, verified_email
 from tests.portal.factories import DistrictStaffFactory, ProfileFactory
 
@@ -46,40 +43,6 @@ EMPLOYER_NAME = "洛阳轴承集团有限公司"
 
 
 # --- set-up through the services ---------------------------------------------------------------
-
-
-@pytest.fixture
-def station(luolong) -> Station:
-    return Station.objects.create(
-        district=luolong,
-        name="洛龙青年驿站",
-        kind=StationKind.YOUTH_APARTMENT,
-        address="洛阳市洛龙区开元大道 8 号",
-        beds=3,
-        contact_name="王老师",
-        contact_phone="0379-65000000",
-        description="为来洛求职的高校毕业生提供免费住宿，拎包即住。",
-        house_rules="凭身份证入住；22:30 前返回。",
-    )
-
-
-@pytest.fixture
-def booking_today_allowed(luolong) -> Parameter:
-    """Bookings for today are allowed whatever the hour the test runs at.
-
-    The rule (apartments/rules.py) wants the booking made at least ``stations-booking-min-hours``
-    (2 by default) hours before 14:00 on the check-in day: after 12:00 a booking for today would
-    be refused, and staff can check a guest in only on a night of the stay. A newer row of the
-    parameter for 洛龙区, in force from today, sets it to -12 hours: 14:00 minus -12 hours is
-    02:00 the next morning, later than any moment of today (0 would still fail after 14:00).
-    A district row wins over the city-wide one whatever its date, so no seeded row can shadow it."""
-    return Parameter.objects.create(
-        key=station_constants.BOOKING_MIN_HOURS,
-        value=Decimal("-12"),
-        effective_from=timezone.localdate(),
-        district=luolong,
-        note="e2e: booking for today allowed at any hour",
-    )
 
 
 @pytest.fixture
