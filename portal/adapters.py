@@ -1,7 +1,10 @@
 """django-allauth glue: phone numbers live on ``User.phone``; codes go out through the
 portal's SMS backend."""
 
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -93,3 +96,25 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Setting up an authenticator app asks for the password (or an SMS code) again, unless
+        the person signed in with one of them in the last few minutes: staff are sent to set
+        up the app straight after their first sign-in (portal.security), and a second password
+        prompt there would prove nothing more."""
+        if app == "allauth.mfa" and signed_in_recently(context.request):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+
+def signed_in_recently(request) -> bool:
+    from allauth.account import app_settings
+    from allauth.account.authentication import get_authentication_records
+
+    if request is None or not request.user.is_authenticated:
+        return False
+    limit = time.time() - app_settings.REAUTHENTICATION_TIMEOUT
+    return any(
+        record.get("method") in ("password", "code") and record.get("at", 0) > limit
+        for record in get_authentication_records(request, request.user)
+    )

@@ -276,3 +276,23 @@ def test_a_staff_token_opens_no_api_while_graduate_tokens_work(client, staff_1, 
         assert "detail" in refused.json()
         mine = client.get("/api/v1/job-applications/", HTTP_AUTHORIZATION=f"Token {graduate_token.key}")
         assert mine.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("mfa_on")
+def test_right_after_signing_in_staff_set_up_the_app_without_a_second_password_prompt(client, staff_1):
+    staff_1.set_password("correct horse battery")
+    staff_1.save()
+    signed_in = client.post(reverse("account_login"), {"login": staff_1.email, "password": "correct horse battery"})
+    assert signed_in.status_code == 302
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    # A session whose sign-in is older than allauth's reauthentication timeout is asked again.
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {**record, "at": record["at"] - 3600} for record in session[AUTHENTICATION_METHODS_SESSION_KEY]
+    ]
+    session.save()
+    stale = client.get(reverse("mfa_activate_totp"))
+    assert stale.status_code == 302 and stale["Location"].startswith(reverse("account_reauthenticate"))
