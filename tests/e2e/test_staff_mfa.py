@@ -15,7 +15,9 @@ from playwright.sync_api import Page, expect
 from tests.e2e.browser import sign_in, verified_email
 from tests.portal.factories import DistrictStaffFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+# live_server needs committed rows (transaction=True); serialized_rollback puts back the rows the
+# data migrations load (districts, parameters) for the tests after this one.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 STAFF_EMAIL = "mfa.staff@example.com"
 STAFF_PASSWORD = "Luoyang-staff-2026"
