@@ -134,7 +134,7 @@ class PortalTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         user, token = super().authenticate_credentials(key)
-        if settings.PORTAL_STAFF_MFA_REQUIRED and (user.is_staff or user.is_portal_staff):
+        if settings.PORTAL_STAFF_MFA_REQUIRED and is_staff_user(user):
             raise exceptions.AuthenticationFailed(
                 _("Staff accounts cannot use API tokens: sign in to the admin with your authenticator app.")
             )

@@ -24,6 +24,7 @@ from portal.forms import (
     OrganisationForm,
     ProfileForm,
 )
+from portal.loadshed import is_api_request
 from portal.models import Document, NotificationPreference
 from portal.web import form_add_errors, messages_from
 
@@ -345,14 +346,10 @@ def applications(request):
 # --- error pages of addresses Django answers before any view (portal/urls.py handlers) ------
 
 
-def _is_api(request) -> bool:
-    return request.path_info.startswith("/api/")
-
-
 def page_not_found(request, exception):
     """An address no URL pattern takes (e.g. ``/api/v1/positions/abc/``): API clients get the
     API's own JSON 404, people the portal's page."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
@@ -360,6 +357,6 @@ def page_not_found(request, exception):
 def bad_request(request, exception):
     """A request Django refuses before any view (more than 1,000 form fields, a malformed
     body): JSON for the API, the plain page otherwise."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"detail": _("The request could not be read. Please check what was sent.")}, status=400)
     return defaults.bad_request(request, exception)

@@ -107,13 +107,17 @@ def test_no_template_has_inline_script_that_the_policy_would_block():
 # --- staff and the second factor -------------------------------------------------------------
 
 
-def current_code(authenticator: Authenticator) -> str:
+def code_now(secret: str) -> str:
+    """The code an authenticator app shows for ``secret`` at this moment."""
     import time
 
+    return f"{hotp_value(secret, int(time.time()) // 30):06d}"
+
+
+def current_code(authenticator: Authenticator) -> str:
     from allauth.mfa.utils import decrypt
 
-    secret = decrypt(authenticator.data["secret"])
-    return f"{hotp_value(secret, int(time.time()) // 30):06d}"
+    return code_now(decrypt(authenticator.data["secret"]))
 
 
 @pytest.fixture
@@ -155,7 +159,7 @@ def test_setting_up_the_app_counts_as_the_second_factor_of_this_session(
         page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200
     secret = client.session["mfa.totp.secret"]
-    code = f"{hotp_value(secret, int(__import__('time').time()) // 30):06d}"
+    code = code_now(secret)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("mfa_activate_totp"), {"code": code})
     assert response.status_code == 302, response.content.decode()[:2000]
